@@ -1,0 +1,70 @@
+#pragma once
+// Scalar classification shared by the scalar types, the parameter trees and the solvers.
+// The AD types are only declared here, so that headers can reason about them without
+// including each other.
+
+#include <Eigen/Core>
+#include <type_traits>
+
+namespace ift {
+
+/// Run-time number of tangent directions for `Dual<T, Dynamic>` (Eigen's own constant).
+inline constexpr int Dynamic = Eigen::Dynamic;
+
+template <class T, int N = 1>
+struct Dual;
+class Var;
+class Tape;
+
+template <class T>
+struct is_dual : std::false_type {};
+template <class T, int N>
+struct is_dual<Dual<T, N>> : std::true_type {};
+template <class T>
+inline constexpr bool is_dual_v = is_dual<std::remove_cvref_t<T>>::value;
+
+template <class T>
+inline constexpr bool is_var_v = std::is_same_v<std::remove_cvref_t<T>, Var>;
+
+/// A leaf of a parameter tree: a built-in arithmetic type or one of the AD scalars.
+template <class T>
+concept Scalar = std::is_arithmetic_v<std::remove_cvref_t<T>> || is_dual_v<T> || is_var_v<T>;
+
+/// A scalar that carries derivatives.
+template <class T>
+concept ADScalar = is_dual_v<T> || is_var_v<T>;
+
+namespace detail {
+template <class T>
+struct value_type_of {
+  using type = T;
+};
+template <class T, int N>
+struct value_type_of<Dual<T, N>> {
+  using type = T;
+};
+template <>
+struct value_type_of<Var> {
+  using type = double;
+};
+template <class T>
+struct base_scalar_of {
+  using type = T;
+};
+template <class T, int N>
+struct base_scalar_of<Dual<T, N>> : base_scalar_of<T> {};
+template <>
+struct base_scalar_of<Var> {
+  using type = double;
+};
+}  // namespace detail
+
+/// The value type one level down: `Dual<T, N>` → `T`, `Var` → `double`, arithmetic → itself.
+template <class T>
+using value_type_t = typename detail::value_type_of<std::remove_cvref_t<T>>::type;
+
+/// The plain arithmetic type at the bottom of any nesting: `Dual<Dual<double>>` → `double`.
+template <class T>
+using base_scalar_t = typename detail::base_scalar_of<std::remove_cvref_t<T>>::type;
+
+}  // namespace ift
