@@ -67,4 +67,23 @@ using value_type_t = typename detail::value_type_of<std::remove_cvref_t<T>>::typ
 template <class T>
 using base_scalar_t = typename detail::base_scalar_of<std::remove_cvref_t<T>>::type;
 
+/// `value(x)` is the identity on arithmetic types; the AD scalars and parameter trees overload it.
+template <class T>
+  requires std::is_arithmetic_v<T>
+constexpr T value(T x) noexcept {
+  return x;
+}
+
+namespace detail {
+/// The plain `double` at the bottom of any nesting of AD scalars (used for control flow:
+/// convergence tests and line searches compare values, never derivatives).
+template <class T>
+double to_double(const T& x) {
+  if constexpr (std::is_arithmetic_v<T>)
+    return static_cast<double>(x);
+  else
+    return to_double(value(x));
+}
+}  // namespace detail
+
 }  // namespace ift
