@@ -1,0 +1,141 @@
+#pragma once
+// The driver every entry point shares: run the primal solver on doubles (or, for `Unrolled`, on θ's
+// AD scalar), apply the failure policy, then hand the solution to the implicit core.
+
+#include <concepts>
+#include <limits>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "ift/implicit.hpp"
+#include "ift/solution.hpp"
+#include "ift/solvers/solver.hpp"
+
+namespace ift::detail {
+
+template <class T>
+inline constexpr bool is_solution_v = false;
+template <class Y>
+inline constexpr bool is_solution_v<Solution<Y>> = true;
+
+template <class Solver>
+constexpr std::string_view solver_name() {
+  if constexpr (BuiltinSolver<Solver>)
+    return Solver::name;
+  else
+    return "user solver";
+}
+
+template <class Solver>
+bool throws_on_failure(const Solver& solver) {
+  if constexpr (requires { bool(solver.throw_on_failure); })
+    return solver.throw_on_failure;
+  else
+    return true;
+}
+
+/// Runs a built-in solver, or a user's callable `solve(fp, x0)` returning the state or a `Solution`
+/// of it (its convergence measure is then evaluated here, so every result reports one).
+template <class Problem, class Solver, class Fp, class X, class Theta>
+Solution<X> run_solver(const Problem& problem, const Solver& solver, Fp& fp, const X& x0,
+                       const Theta& theta) {
+  if constexpr (BuiltinSolver<Solver>) {
+    static_assert(
+        Solver::kind == Problem::kind,
+        "ift: this solver is written for another kind of problem (for example a root solver passed to "
+        "ift::fixed_point); see the solver's `kind`");
+    return solver.solve(fp, x0);
+  } else {
+    static_assert(
+        std::invocable<const Solver&, Fp&, const X&>,
+        "ift: a solver must be a built-in solver struct or a callable solve(fp, x0) returning the state "
+        "(same type as x0) or an ift::Solution of it");
+    using Result = std::invoke_result_t<const Solver&, Fp&, const X&>;
+    if constexpr (is_solution_v<Result>) {
+      return solver(fp, x0);
+    } else {
+      static_assert(std::is_convertible_v<Result, X>,
+                    "ift: a user solver must return the state (same type as x0) or an ift::Solution of it");
+      Solution<X> s{X(solver(fp, x0)), Status::converged, 0, 0.0};
+      s.residual_norm = problem.measure(s.x, theta);
+      if (!std::isfinite(s.residual_norm) || !all_finite(s.x)) s.status = Status::non_finite;
+      return s;
+    }
+  }
+}
+
+/// x with derivatives that are NaN: what a failed solve returns when the caller asked for the
+/// status instead of an exception. A derivative of a solution that was not found is undefined,
+/// and NaN says so rather than a plausible zero.
+template <class P>
+auto undefined_derivatives_flat(const Eigen::VectorXd& x, const P& theta) {
+  using S = tree_scalar_t<P>;
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  if constexpr (std::is_arithmetic_v<S>) {
+    return VectorX<S>(x.template cast<S>());
+  } else if constexpr (is_dual_v<S>) {
+    using T = value_type_t<S>;
+    const VectorX<T> inner = undefined_derivatives_flat(x, value(theta));
+    Eigen::Index directions = 0;
+    for_each_leaf(theta, [&](const auto& leaf) {
+      if constexpr (is_dual_v<decltype(leaf)>) directions = std::max<Eigen::Index>(directions, leaf.v.size());
+    });
+    VectorX<S> out(x.size());
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      out(i).a = inner(i);
+      out(i).v = VectorX<T>::Constant(directions, T(nan));
+    }
+    return out;
+  } else {
+    Tape* tape = Tape::active();
+    if (tape == nullptr) throw TapeError("ift: the parameters hold Vars but no ift::Tape is active");
+    std::vector<Var> inputs;
+    for_each_leaf(theta, [&](const auto& leaf) {
+      if constexpr (is_var_v<decltype(leaf)>) inputs.push_back(leaf);
+    });
+    const std::vector<double> partials(inputs.size(), nan);
+    VectorX<Var> out(x.size());
+    for (Eigen::Index i = 0; i < x.size(); ++i) out(i) = tape->record(x(i), inputs, partials);
+    return out;
+  }
+}
+
+/// Solves `problem` from `x0` with parameters `theta` and attaches derivatives as `adjoint` says.
+template <class Problem, class X, class P, class Solver, class Adjoint>
+auto solve(const Problem& problem, const X& x0, const P& theta, const Solver& solver,
+           const Adjoint& adjoint) {
+  static_assert(State<X>, "ift: the initial guess must be a scalar or an Eigen column vector");
+  using S = tree_scalar_t<P>;
+  using Y = rebind_t<S, X>;
+  constexpr std::string_view name = solver_name<Solver>();
+
+  if constexpr (std::is_same_v<Adjoint, Unrolled>) {
+    // The solver itself runs on θ's scalar, so derivatives flow through every iteration.
+    const Y x0_s = rebind<S>(x0);
+    auto fp = [&](const auto& x) { return problem.primal(x, theta); };
+    Solution<Y> s = run_solver(problem, solver, fp, x0_s, theta);
+    check(s, name, throws_on_failure(solver));
+    return s;
+  } else {
+    static_assert(is_implicit_v<Adjoint>,
+                  "ift: the adjoint must be ift::Implicit<LinearSolver> or ift::Unrolled");
+    const auto theta_d = base_values(theta);
+    Solution<X> s;
+    if (!all_finite(flatten(theta_d))) {
+      s = Solution<X>{x0, Status::non_finite, 0, std::numeric_limits<double>::quiet_NaN()};
+    } else {
+      auto fp = [&](const auto& x) { return problem.primal(x, theta_d); };
+      s = run_solver(problem, solver, fp, x0, theta_d);
+    }
+    check(s, name, throws_on_failure(solver));
+    if (!s)
+      return Solution<Y>{unflat<X>(undefined_derivatives_flat(flat(s.x), theta)), s.status, s.iterations,
+                         s.residual_norm};
+    return Solution<Y>{implicit_conditions(problem.conditions(), s.x, theta, adjoint.linear_solver), s.status,
+                       s.iterations, s.residual_norm};
+  }
+}
+
+}  // namespace ift::detail

@@ -1,0 +1,98 @@
+#pragma once
+// ift::linear_solve — x = A⁻¹b with A and/or b carrying derivatives. The conditions are
+// c(x, (A, b)) = A x − b, so ∂c/∂x = A and the implicit rule reads
+//     dx = A⁻¹(db − dA·x)                      ("the Jacobian of solve is solve")
+//     λ = A⁻ᵀx̄,  b̄ = λ,  Ā = −λxᵀ.
+// The matrix-free form takes A only as a product v ↦ A(θ)v.
+
+#include <sstream>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
+
+#include "ift/implicit.hpp"
+
+namespace ift {
+namespace detail {
+
+/// c(x, (A, b)) = A x − b, with ∂c/∂x = A known and the VJP in closed form.
+struct DenseLinearConditions {
+  template <class Q, class Theta>
+  VectorX<Q> operator()(const VectorX<Q>& x, const Theta& theta) const {
+    return std::get<0>(theta) * x - std::get<1>(theta);
+  }
+  template <class T, class Theta>
+  MatrixX<T> jacobian_x(const VectorX<T>&, const Theta& theta) const {
+    return std::get<0>(theta);
+  }
+  template <class Theta>
+  std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp(const Eigen::VectorXd& x, const Theta& theta,
+                                                  const Eigen::VectorXd& w) const {
+    const Eigen::MatrixXd& a = std::get<0>(theta);
+    Eigen::VectorXd theta_bar(a.size() + w.size());
+    // Leaves in tree order: A column-major (∂(wᵀAx)/∂A = w xᵀ), then b (∂(−wᵀb)/∂b = −w).
+    Eigen::Map<Eigen::MatrixXd>(theta_bar.data(), a.rows(), a.cols()) = w * x.transpose();
+    theta_bar.tail(w.size()) = -w;
+    return {a.transpose() * w, theta_bar};
+  }
+};
+
+/// c(x, (θ, b)) = matvec(x, θ) − b for a user's matrix-free operator.
+template <class MatVec>
+struct MatrixFreeLinearConditions {
+  MatVec matvec;
+  template <class Q, class Theta>
+  VectorX<Q> operator()(const VectorX<Q>& x, const Theta& theta) const {
+    return VectorX<Q>(matvec(x, std::get<0>(theta))) - std::get<1>(theta);
+  }
+};
+
+}  // namespace detail
+
+/// Solves A x = b where A (square, dense) and b may hold `double`, `Dual` or `Var` (one AD scalar).
+/// `solver` is a direct linear solver (`DenseLU`, `DenseQR`, `LDLT`). Throws `std::invalid_argument`
+/// on mismatched sizes and `SingularJacobianError` when A is singular.
+/// Cost: one factorisation of A's values; each tangent direction or adjoint is one more back-substitution.
+template <class MatrixA, class VectorB, class LS = DenseLU>
+requires DirectLinearSolver<LS>
+auto linear_solve(const Eigen::MatrixBase<MatrixA>& A, const Eigen::MatrixBase<VectorB>& b,
+                  const LS& solver = {}) {
+  if (A.rows() != A.cols() || A.rows() != b.rows() || b.cols() != 1) {
+    std::ostringstream out;
+    out << "ift::linear_solve: A must be square and b a vector of its size (A is " << A.rows() << "x"
+        << A.cols() << ", b is " << b.rows() << "x" << b.cols() << ")";
+    throw std::invalid_argument(out.str());
+  }
+  using Scalar = std::common_type_t<typename MatrixA::Scalar, typename VectorB::Scalar>;
+  const std::tuple<detail::MatrixX<Scalar>, detail::VectorX<Scalar>> theta(A.template cast<Scalar>(),
+                                                                           b.template cast<Scalar>());
+  const auto theta_d = detail::base_values(theta);
+  const Eigen::VectorXd x = solver.factor(std::get<0>(theta_d)).solve(std::get<1>(theta_d));
+  return detail::implicit_conditions(detail::DenseLinearConditions{}, x, theta, solver);
+}
+
+/// Solves A(θ) x = b for an operator known only by its product `matvec(v, θ)` (linear in v, generic
+/// over the scalar like every ift function). `b` and `theta` may carry derivatives (one AD scalar).
+/// With a matrix-free `solver` (default GMRES) A is never formed, for the value or the derivative.
+template <class MatVec, class VectorB, class P, class LS = GMRES>
+requires LinearSolver<LS>
+auto linear_solve(MatVec&& matvec, const Eigen::MatrixBase<VectorB>& b, const P& theta,
+                  const LS& solver = {}) {
+  using B = detail::VectorX<typename VectorB::Scalar>;
+  const std::tuple<P, B> params(theta, B(b));
+  const auto params_d = detail::base_values(params);
+  const auto& [theta_d, b_d] = params_d;
+  const auto apply = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd { return matvec(v, theta_d); };
+  Eigen::VectorXd x;
+  if constexpr (MatrixFreeLinearSolver<LS>) {
+    x = solver.solve(apply, b_d);
+  } else {
+    Eigen::MatrixXd a(b_d.size(), b_d.size());
+    for (Eigen::Index j = 0; j < a.cols(); ++j) a.col(j) = apply(Eigen::VectorXd::Unit(a.cols(), j));
+    x = solver.factor(a).solve(b_d);
+  }
+  return detail::implicit_conditions(detail::MatrixFreeLinearConditions<std::decay_t<MatVec>>{matvec}, x,
+                                     params, solver);
+}
+
+}  // namespace ift

@@ -1,0 +1,48 @@
+#pragma once
+// ift::root — x*(θ) with f(x*, θ) = 0; derivatives by the implicit rule with c = f:
+//     ∂f/∂x · dx = −∂f/∂θ · dθ.
+
+#include <utility>
+
+#include "ift/detail/solve.hpp"
+#include "ift/solvers/bisection.hpp"
+#include "ift/solvers/brent.hpp"
+#include "ift/solvers/broyden.hpp"
+#include "ift/solvers/newton.hpp"
+
+namespace ift {
+namespace detail {
+
+template <class F, class X>
+struct RootProblem {
+  static constexpr ProblemKind kind = ProblemKind::root;
+  F f;
+  template <class Xq, class Pq>
+  auto primal(const Xq& x, const Pq& theta) const {
+    return f(x, theta);
+  }
+  template <class Pd>
+  double measure(const X& x, const Pd& theta) const {
+    return value_norm(flat(f(x, theta)));
+  }
+  Conditions<F, X> conditions() const { return {f}; }
+};
+
+}  // namespace detail
+
+/// Finds x with f(x, θ) = 0 from `x0` and returns it with derivatives w.r.t. θ.
+///
+/// `f` is written once, generic over the scalar: it is called with x and θ of one scalar type and
+/// returns a residual of x's shape. `x0` is a `double` or an Eigen vector of `double`; `theta` is any
+/// parameter tree, of `double`, `Dual` or `Var`. The solver runs on doubles; the derivative costs one
+/// factorisation of ∂f/∂x (or Krylov solves) whatever the iteration count. With `ift::Unrolled{}` the
+/// solver runs on θ's scalar instead. Throws `SolverError` on failure (unless the solver's
+/// `throw_on_failure` is false), `SingularJacobianError` when ∂f/∂x is singular at the root.
+template <class F, class X, class P, class Solver = Newton, class Adjoint = Implicit<>>
+requires ResidualFunction<F, X, P>
+auto root(F&& f, const X& x0, const P& theta, const Solver& solver = {}, const Adjoint& adjoint = {}) {
+  return detail::solve(detail::RootProblem<std::decay_t<F>, X>{std::forward<F>(f)}, x0, theta, solver,
+                       adjoint);
+}
+
+}  // namespace ift
