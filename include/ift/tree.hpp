@@ -463,6 +463,16 @@ struct rebind_tree<S, T, TreeKind::aggregate> {
                 "parameter is the leaf type rebind automatically; specialise ift::tree_traits for it");
 };
 
+/// An arithmetic leaf as the constant of the tree's scalar S. `Var(double)` would record a new
+/// independent variable; a constant leaf must stay a constant.
+template <class S, class L>
+S constant_leaf(const L& leaf) {
+  if constexpr (is_var_v<S>)
+    return S::constant(static_cast<double>(leaf));
+  else
+    return static_cast<S>(leaf);
+}
+
 /// Builds `rebind_t<S, T>` from `t`, each leaf mapped by `fn(leaf) -> S`. The order in which
 /// `fn` is called is unspecified (a user `rebind_from` may map its members in any order).
 template <class S, class T, class Fn>
@@ -516,14 +526,19 @@ auto rebind(const T& tree) {
 }
 
 /// The leaves of `tree` in flatten order, as a vector of the tree's AD scalar (arithmetic leaves
-/// converted to it).
+/// become constants of it: `Var::constant` for `Var`, a zero tangent for `Dual`).
 template <class T>
 requires Tree<T> Eigen::Matrix < tree_scalar_t<T>, Eigen::Dynamic,
 1 > flatten(const T& tree) {
   using S = tree_scalar_t<T>;
   Eigen::Matrix<S, Eigen::Dynamic, 1> flat(tree_size(tree));
   Eigen::Index k = 0;
-  for_each_leaf(tree, [&](const auto& leaf) { flat(k++) = static_cast<S>(leaf); });
+  for_each_leaf(tree, [&](const auto& leaf) {
+    if constexpr (ADScalar<decltype(leaf)>)
+      flat(k++) = leaf;
+    else
+      flat(k++) = detail::constant_leaf<S>(leaf);
+  });
   return flat;
 }
 
@@ -558,7 +573,7 @@ requires Tree<T> &&(!Scalar<T>)auto value(const T& tree) {
     if constexpr (ADScalar<decltype(leaf)>)
       return value(leaf);
     else
-      return static_cast<V>(leaf);
+      return detail::constant_leaf<V>(leaf);
   };
   return detail::map_leaves<V>(tree, down);
 }
