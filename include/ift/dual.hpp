@@ -99,6 +99,18 @@ decltype(auto) level_constant(const S& s) {
     return static_cast<base_scalar_t<T>>(s);
 }
 
+/// The number `s` as a constant `T`. A `T` with a static `constant` factory uses it: `ift::Var`'s
+/// converting constructor records a new independent variable, which a constant must not do. A `Dual`
+/// recurses through its own constructor.
+template <class T, class S>
+T scalar_constant(S s) {
+  using B = base_scalar_t<T>;
+  if constexpr (requires { T::constant(static_cast<B>(s)); })
+    return T::constant(static_cast<B>(s));
+  else
+    return T(static_cast<B>(s));
+}
+
 [[noreturn]] inline void throw_tangent_size_mismatch(Eigen::Index x, Eigen::Index y) {
   throw std::invalid_argument("ift::Dual: combining tangents of sizes " + std::to_string(x) + " and " +
                               std::to_string(y) +
@@ -215,7 +227,7 @@ struct Dual {
   /// A constant from any arithmetic type, at every nesting level (`Dual<Dual<double>>(2)`).
   template <detail::Arithmetic S>
   Dual(S value)  // NOLINT(google-explicit-constructor): constants convert implicitly
-      : a(static_cast<base_scalar_t<T>>(value)), v(detail::constant_tangent<tangent_type>()) {}
+      : a(detail::scalar_constant<T>(value)), v(detail::constant_tangent<tangent_type>()) {}
 
   /// Value and tangents; `tangent` is any Eigen vector expression with scalar `T`.
   template <class Derived>
@@ -238,7 +250,7 @@ struct Dual {
   /// Becomes the constant `value` from any arithmetic type.
   template <detail::Arithmetic S>
   Dual& operator=(S value) {
-    a = static_cast<base_scalar_t<T>>(value);
+    a = detail::scalar_constant<T>(value);
     v.setConstant(T());
     return *this;
   }
@@ -317,7 +329,10 @@ namespace detail {
 /// The constant `s` as a `Dual<T, N>` whose zero tangent has the size of `like`'s.
 template <class T, int N, class S>
 Dual<T, N> constant_like(const S& s, const Dual<T, N>& like) {
-  return Dual<T, N>(T(level_constant<T>(s)), zero_tangent_like(like.v));
+  if constexpr (std::is_same_v<S, T>)
+    return Dual<T, N>(s, zero_tangent_like(like.v));
+  else
+    return Dual<T, N>(scalar_constant<T>(s), zero_tangent_like(like.v));
 }
 
 /// The two-argument chain rule g(x, y) = value + (cx·dx + cy·dy) ε.
