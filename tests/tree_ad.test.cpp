@@ -126,6 +126,14 @@ TEST_CASE("rebind to Var records independent variables; value and zip read them 
   CHECK_FALSE(flat(0).is_constant());
   CHECK(flat(1).is_constant());
   CHECK(flat(1).value() == 7.0);
+  // The same at every nesting level: flattening records nothing on the tape.
+  const std::size_t recorded = tape.size();
+  const std::pair<Dual<Var>, double> nested{Dual<Var>(pv.alpha, Var::constant(1.0)), 7.0};
+  const Eigen::VectorX<Dual<Var>> nested_flat = ift::flatten(nested);
+  CHECK(nested_flat(1).value().is_constant());
+  CHECK(nested_flat(1).value().value() == 7.0);
+  CHECK(nested_flat(1).tangent()(0).is_constant());
+  CHECK(tape.size() == recorded);
 
   // unflatten a vector of Var into the shape of a double tree.
   const Model<double> like{Eigen::Vector2d::Zero(), {0.0, 0.0}};

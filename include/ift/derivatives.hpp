@@ -48,18 +48,6 @@ namespace detail {
 template <int N>
 inline constexpr int chunk_size = (N != Dynamic && N >= 1 && N <= 8) ? N : 8;
 
-/// The number c as a constant of T at every nesting level: `T(c)` would do for `Dual<double>`,
-/// but `Var(c)` records a new independent variable.
-template <class T>
-T constant_of(double c) {
-  if constexpr (is_var_v<T>)
-    return T::constant(c);
-  else if constexpr (is_dual_v<T>)
-    return T(constant_of<typename T::value_type>(c));
-  else
-    return static_cast<T>(c);
-}
-
 /// A direction's entry as a T: itself when it is one, else a constant of T.
 template <class T, class S>
 T as_scalar(const S& s) {

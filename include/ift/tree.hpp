@@ -463,14 +463,16 @@ struct rebind_tree<S, T, TreeKind::aggregate> {
                 "parameter is the leaf type rebind automatically; specialise ift::tree_traits for it");
 };
 
-/// An arithmetic leaf as the constant of the tree's scalar S. `Var(double)` would record a new
-/// independent variable; a constant leaf must stay a constant.
-template <class S, class L>
-S constant_leaf(const L& leaf) {
-  if constexpr (is_var_v<S>)
-    return S::constant(static_cast<double>(leaf));
+/// The number c as a constant of T at every nesting level. `T(c)` would do for `Dual<double>`,
+/// but `Var(c)` records a new independent variable (and `Dual<Var>(c)` does so inside).
+template <class T>
+T constant_of(double c) {
+  if constexpr (is_var_v<T>)
+    return T::constant(c);
+  else if constexpr (is_dual_v<T>)
+    return T(constant_of<typename T::value_type>(c));
   else
-    return static_cast<S>(leaf);
+    return static_cast<T>(c);
 }
 
 /// Builds `rebind_t<S, T>` from `t`, each leaf mapped by `fn(leaf) -> S`. The order in which
@@ -537,7 +539,7 @@ requires Tree<T> Eigen::Matrix < tree_scalar_t<T>, Eigen::Dynamic,
     if constexpr (ADScalar<decltype(leaf)>)
       flat(k++) = leaf;
     else
-      flat(k++) = detail::constant_leaf<S>(leaf);
+      flat(k++) = detail::constant_of<S>(static_cast<double>(leaf));
   });
   return flat;
 }
@@ -573,7 +575,7 @@ requires Tree<T> &&(!Scalar<T>)auto value(const T& tree) {
     if constexpr (ADScalar<decltype(leaf)>)
       return value(leaf);
     else
-      return detail::constant_leaf<V>(leaf);
+      return detail::constant_of<V>(static_cast<double>(leaf));
   };
   return detail::map_leaves<V>(tree, down);
 }
