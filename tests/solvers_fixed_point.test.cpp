@@ -10,6 +10,7 @@
 
 #include <Eigen/Core>
 
+#include "ift/dual.hpp"
 #include "ift/solvers/anderson.hpp"
 #include "ift/solvers/iteration.hpp"
 
@@ -257,5 +258,51 @@ TEST_CASE("Anderson reports its failures", "[solvers][fixed_point]") {
     const double root = (1.0 + std::sqrt(2.0)) / 2.0;
     // F'(x*) = 1/(2√x*) ≈ 0.41, so |x − x*| ≤ residual/(1 − 0.41).
     CHECK_THAT(s.x, Catch::Matchers::WithinAbs(root * root, 2e-10));
+  }
+}
+
+TEST_CASE("Iteration and Anderson unrolled on Dual carry dx/dθ", "[solvers][fixed_point][unrolled]") {
+  using D = ift::Dual<double>;
+  // The tangent follows ẋ ← F'(x)ẋ + ∂F/∂θ, whose error decays like k·qᵏ: one factor k behind
+  // the values, hence the looser bound for the plain iteration.
+  const auto check_tangent = [](const D& x, double expected, double rel) {
+    CHECK_THAT(x.tangent()(0), Catch::Matchers::WithinRel(expected, rel));
+  };
+
+  // x = θ cos x at θ = 1: x = 0.739…, dx/dθ = cos x / (1 + θ sin x).
+  const D theta(1.0, 1.0);
+  const auto F = [&](const D& x) { return theta * cos(x); };
+  const double expected = std::cos(dottie) / (1.0 + std::sin(dottie));
+  const auto plain = ift::Iteration{}.solve(F, D(1.0));
+  const auto anderson = ift::Anderson{}.solve(F, D(1.0));
+  REQUIRE(plain.status == ift::Status::converged);
+  REQUIRE(anderson.status == ift::Status::converged);
+  CHECK_THAT(plain.x.value(), Catch::Matchers::WithinAbs(dottie, 1e-10));
+  CHECK_THAT(anderson.x.value(), Catch::Matchers::WithinAbs(dottie, 1e-10));
+  check_tangent(plain.x, expected, 1e-7);
+  check_tangent(anderson.x, expected, 1e-9);
+
+  // The 2-D map with 10 replaced by θ: dx/dθ = (I − ∂F/∂x)⁻¹ ∂F/∂θ at (2, 3), θ = 10, where
+  // ∂F/∂x = [[−3/4, −1/2], [9/16, 25/72]] and ∂F/∂θ = [1/4, −3/16].
+  const D ten(10.0, 1.0);
+  const auto map = [&](const Eigen::Vector2<D>& x) {
+    Eigen::Vector2<D> y;
+    y(0) = sqrt(ten - x(0) * x(1));
+    y(1) = sqrt((57.0 - x(1)) / (3.0 * y(0)));
+    return y;
+  };
+  Eigen::Matrix2d jacobian;
+  jacobian << -3.0 / 4.0, -1.0 / 2.0, 9.0 / 16.0, 25.0 / 72.0;
+  const Eigen::Vector2d dx =
+      (Eigen::Matrix2d::Identity() - jacobian).lu().solve(Eigen::Vector2d(0.25, -3.0 / 16.0));
+  const Eigen::Vector2<D> x0(D(1.5), D(3.5));
+  const auto plain2 = ift::Iteration{}.solve(map, x0);
+  const auto anderson2 = ift::Anderson{}.solve(map, x0);
+  REQUIRE(plain2.status == ift::Status::converged);
+  REQUIRE(anderson2.status == ift::Status::converged);
+  for (Eigen::Index i = 0; i < 2; ++i) {
+    CHECK_THAT(anderson2.x(i).value(), Catch::Matchers::WithinAbs(i == 0 ? 2.0 : 3.0, 1e-10));
+    check_tangent(plain2.x(i), dx(i), 1e-7);
+    check_tangent(anderson2.x(i), dx(i), 1e-9);
   }
 }
