@@ -241,17 +241,12 @@ using children_t = std::remove_cvref_t<decltype(children(std::declval<T&>()))>;
 template <std::size_t I, class T>
 using child_t = std::remove_cvref_t<std::tuple_element_t<I, children_t<T>>>;
 
-template <class T>
-inline constexpr bool is_composite =
-    kind_v<T> == TreeKind::tuple || kind_v<T> == TreeKind::aggregate || kind_v<T> == TreeKind::user;
-
 }  // namespace detail
 
 /// A parameter tree: a scalar leaf, an Eigen Matrix/Array, std::array, std::tuple, std::pair, an
 /// aggregate struct of trees, or a type with a `tree_traits` specialisation.
 template <class T>
-concept Tree = detail::kind_v<T>
-!= detail::TreeKind::none;
+concept Tree = (detail::kind_v<T> != detail::TreeKind::none);
 
 namespace detail {
 
