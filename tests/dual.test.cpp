@@ -313,6 +313,8 @@ TEST_CASE("Dual with run-time directions: empty tangents are zero, mismatched si
     CHECK_THROWS_AS(pow(x, w), std::invalid_argument);
     CHECK_THROWS_AS(atan2(x, w), std::invalid_argument);
     CHECK_THROWS_AS(hypot(x, w), std::invalid_argument);
+    CHECK_THROWS_AS(max(x, w), std::invalid_argument);
+    CHECK_THROWS_AS(fmin(w, x), std::invalid_argument);
     CHECK_THROWS_AS(hypot(DX(0.0, Eigen::Vector3d::Ones()), DX(0.0, Eigen::Vector2d::Ones())),
                     std::invalid_argument);
     CHECK_THROWS_WITH(x + w, Catch::Contains("sizes 3 and 2"));

@@ -817,32 +817,47 @@ Dual<T, N> hypot(const S& x, const Dual<T, N>& y) {
   return hypot(y, x);
 }
 
+namespace detail {
+
+/// The argument a selecting function chose. With run-time sizes it takes the joint size of both
+/// tangents, so that choosing a constant does not drop the other argument's directions.
+template <class T, int N>
+Dual<T, N> chosen(const Dual<T, N>& choice, const Dual<T, N>& other) {
+  if constexpr (N == Dynamic) {
+    const Eigen::Index size = joint_size(choice.v, other.v);
+    if (choice.v.size() != size) return Dual<T, N>(choice.a, Dual<T, N>::tangent_type::Constant(size, T()));
+  }
+  return choice;
+}
+
+}  // namespace detail
+
 /// The larger argument with its tangent; the first on a tie, the other one when either value is NaN.
 template <class T, int N>
 Dual<T, N> fmax(const Dual<T, N>& x, const Dual<T, N>& y) {
-  if (detail::value_is_nan(y)) return x;
-  if (detail::value_is_nan(x)) return y;
-  return x < y ? y : x;
+  if (detail::value_is_nan(y)) return detail::chosen(x, y);
+  if (detail::value_is_nan(x)) return detail::chosen(y, x);
+  return x < y ? detail::chosen(y, x) : detail::chosen(x, y);
 }
 
 /// The smaller argument with its tangent; the first on a tie, the other one when either value is NaN.
 template <class T, int N>
 Dual<T, N> fmin(const Dual<T, N>& x, const Dual<T, N>& y) {
-  if (detail::value_is_nan(y)) return x;
-  if (detail::value_is_nan(x)) return y;
-  return y < x ? y : x;
+  if (detail::value_is_nan(y)) return detail::chosen(x, y);
+  if (detail::value_is_nan(x)) return detail::chosen(y, x);
+  return y < x ? detail::chosen(y, x) : detail::chosen(x, y);
 }
 
 /// `std::max` semantics: `(x < y) ? y : x`.
 template <class T, int N>
 Dual<T, N> max(const Dual<T, N>& x, const Dual<T, N>& y) {
-  return x < y ? y : x;
+  return x < y ? detail::chosen(y, x) : detail::chosen(x, y);
 }
 
 /// `std::min` semantics: `(y < x) ? y : x`.
 template <class T, int N>
 Dual<T, N> min(const Dual<T, N>& x, const Dual<T, N>& y) {
-  return y < x ? y : x;
+  return y < x ? detail::chosen(y, x) : detail::chosen(x, y);
 }
 
 // The selecting functions with a constant on either side: the constant gets a zero tangent of the
