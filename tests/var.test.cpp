@@ -5,6 +5,8 @@
 #include <array>
 #include <cmath>
 #include <sstream>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "ift/var.hpp"
@@ -257,4 +259,39 @@ TEST_CASE("backward seeds several outputs and adjoint reads the result", "[var][
 
   const std::array<double, 1> one_seed{1.0};
   CHECK_THROWS_AS(tape.backward(outputs, one_seed), std::invalid_argument);
+}
+
+namespace {
+template <class T>
+struct Para {
+  T alpha;
+  T beta;
+};
+}  // namespace
+
+TEST_CASE("gradient w.r.t. a parameter tree returns the tree rebound to double", "[var][tape][tree]") {
+  Tape tape;
+  const Para<Var> p{1.5, -0.5};
+  const std::array<Var, 3> arr{Var(1.0), Var(2.0), Var(3.0)};
+  Eigen::Matrix<Var, 2, 1> vec(Var(0.25), Var(4.0));
+  const std::tuple<Var, double, Eigen::Matrix<Var, 2, 1>> mixed{p.alpha, 7.0, vec};
+
+  const Var y = p.alpha * p.beta + arr[0] * arr[1] * arr[2] + vec(0) * vec(1) + 7.0 * p.alpha;
+
+  const Para<double> gp = tape.gradient(y, p);
+  CHECK(gp.alpha == Approx(-0.5 + 7.0));
+  CHECK(gp.beta == Approx(1.5));
+  const std::array<double, 3> garr = tape.gradient(y, arr);
+  CHECK(garr[0] == Approx(6.0));
+  CHECK(garr[1] == Approx(3.0));
+  CHECK(garr[2] == Approx(2.0));
+  const std::tuple<double, double, Eigen::Vector2d> gm = tape.gradient(y, mixed);
+  CHECK(std::get<0>(gm) == Approx(6.5));
+  CHECK(std::get<1>(gm) == 0.0);  // a double leaf is a constant
+  CHECK(std::get<2>(gm)(0) == Approx(4.0));
+  CHECK(std::get<2>(gm)(1) == Approx(0.25));
+  const std::pair<Var, Var> pair{p.beta, arr[2]};
+  const std::pair<double, double> gpair = tape.gradient(y, pair);
+  CHECK(gpair.first == Approx(1.5));
+  CHECK(gpair.second == Approx(2.0));
 }

@@ -75,6 +75,7 @@
 
 #include "ift/detail/traits.hpp"
 #include "ift/errors.hpp"
+#include "ift/tree.hpp"
 
 namespace ift {
 
@@ -621,6 +622,25 @@ class Tape {
     Result g;
     g.resize(x.rows(), x.cols());
     for (Eigen::Index i = 0; i < x.size(); ++i) g.data()[i] = read_adjoint(x.data()[i]);
+    return g;
+  }
+
+  /// ∂y/∂θ for a parameter tree θ (a struct, tuple, std::array… whose leaves are `Var`s, Eigen
+  /// objects of `Var` or constants): the tree rebound to `double`, 0 at constant leaves.
+  template <class T>
+  requires Tree<T> &&(!Scalar<T>)&&(!std::is_base_of_v<Eigen::EigenBase<T>, T>)
+      rebind_t<double, T> gradient(const Var& y, const T& xs) const {
+    for_each_leaf(xs, [this](const auto& leaf) {
+      if constexpr (is_var_v<decltype(leaf)>) check_owned(leaf);
+    });
+    reverse(y);
+    rebind_t<double, T> g = value(xs);
+    for_each_leaf(g, xs, [this](double& gi, const auto& leaf) {
+      if constexpr (is_var_v<decltype(leaf)>)
+        gi = read_adjoint(leaf);
+      else
+        gi = 0.0;
+    });
     return g;
   }
 
