@@ -47,7 +47,8 @@ void check_unary(const std::string& name, F f, DF df, std::initializer_list<doub
 template <class F, class DA, class DB>
 void check_binary(const std::string& name, F f, DA da, DB db,
                   std::initializer_list<std::pair<double, double>> points) {
-  for (const auto& [a0, b0] : points) {
+  for (const auto& point : points) {
+    const double a0 = point.first, b0 = point.second;
     INFO(name << " at (" << a0 << ", " << b0 << ")");
     const auto fa = [&](double a) { return f(a, b0); };
     const auto fb = [&](double b) { return f(a0, b); };
