@@ -31,7 +31,9 @@ struct Data {
 Data make_data(int features, int train, int validation) {
   std::mt19937 engine(2024);
   const auto uniform = [&] { return (engine() + 0.5) / 4294967296.0; };
-  const auto normal = [&] { return std::sqrt(-2 * std::log(uniform())) * std::cos(2 * std::numbers::pi * uniform()); };
+  const auto normal = [&] {
+    return std::sqrt(-2 * std::log(uniform())) * std::cos(2 * std::numbers::pi * uniform());
+  };
   Eigen::VectorXd w_true(features);
   for (Eigen::Index j = 0; j < features; ++j) w_true(j) = 0.5 * normal();
   const auto sample = [&](int rows, Eigen::MatrixXd& X, Eigen::VectorXd& y) {
