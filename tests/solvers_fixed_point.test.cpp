@@ -220,6 +220,24 @@ TEST_CASE("Anderson options", "[solvers][fixed_point]") {
   }
 }
 
+TEST_CASE("Anderson rejects an extrapolation that multiplies the residual", "[solvers][fixed_point]") {
+  // F(x) = x − 0.2·tanh x: g = F(x) − x is nearly flat far from 0, so an extrapolation through
+  // iterates where g is flat shoots far past the fixed point 0. There |g| approaches 0.2, more
+  // than ten times the best residual once that is below 0.02, and the point is rejected. F is
+  // finite everywhere, so every evaluation beyond one per accepted step is such a rejection.
+  int evaluations = 0;
+  const auto F = [&](double x) {
+    ++evaluations;
+    return x - 0.2 * std::tanh(x);
+  };
+  const auto s = ift::Anderson{}.solve(F, 2.0);
+  REQUIRE(s.status == ift::Status::converged);
+  CHECK_THAT(s.x, Catch::Matchers::WithinAbs(0.0, 1e-9));
+  CHECK(evaluations > s.iterations + 1);
+  const auto plain = ift::Iteration{}.solve([](double x) { return x - 0.2 * std::tanh(x); }, 2.0);
+  CHECK(s.iterations < plain.iterations / 3);
+}
+
 TEST_CASE("Anderson reports its failures", "[solvers][fixed_point]") {
   SECTION("max_iterations") {
     Recorder rec;

@@ -229,6 +229,14 @@ TEST_CASE("Newton reports its failures", "[solvers][root]") {
     CHECK(s.residual_norm > 1e-10);
     rec.check(s.iterations, s.residual_norm);
   }
+  SECTION("stalled at a local minimum of ‖f‖ that is not a root") {
+    // x³ − 2x − 5 from 0: the damped iteration slides into the minimum of |f| at x = −√(2/3),
+    // where f = (4/3)√(2/3) − 5 ≠ 0 and f' = 0, so no step decreases |f|.
+    const auto s = ift::Newton{}.solve([](const auto& x) { return x * x * x - 2.0 * x - 5.0; }, 0.0);
+    CHECK(s.status == ift::Status::stalled);
+    CHECK_THAT(s.x, WithinAbs(-std::sqrt(2.0 / 3.0), 1e-5));
+    CHECK_THAT(s.residual_norm, WithinRel(5.0 - 4.0 / 3.0 * std::sqrt(2.0 / 3.0), 1e-9));
+  }
   SECTION("a residual of the wrong size throws") {
     const auto three_residuals = [](const auto& x) {
       using S = typename std::remove_cvref_t<decltype(x)>::Scalar;
@@ -300,6 +308,26 @@ TEST_CASE("Broyden solves scalar and small fixed-size systems", "[solvers][root]
   CHECK((v.x - chain.a).norm() <= 1e-9);
 }
 
+TEST_CASE("Broyden restarts from a fresh Jacobian on Powell's badly scaled function", "[solvers][root]") {
+  // 10⁴x₀x₁ = 1, e^{−x₀} + e^{−x₁} = 1.0001 from (0, 1); root (1.098159…e-5, 9.106146…).
+  int jacobian_passes = 0;
+  const auto powell = [&](const auto& x) {
+    using V = std::remove_cvref_t<decltype(x)>;
+    using std::exp;
+    if constexpr (!std::is_same_v<typename V::Scalar, double>) ++jacobian_passes;
+    V f(2);
+    f(0) = 1e4 * x(0) * x(1) - 1.0;
+    f(1) = exp(-x(0)) + exp(-x(1)) - 1.0001;
+    return f;
+  };
+  const auto s = ift::Broyden{}.solve(powell, Eigen::Vector2d(0.0, 1.0));
+  REQUIRE(s.status == ift::Status::converged);
+  CHECK(s.residual_norm <= 1e-10);
+  CHECK_THAT(s.x(0), WithinRel(1.098159329699759e-5, 1e-8));
+  CHECK_THAT(s.x(1), WithinRel(9.106146739866598, 1e-8));
+  CHECK(jacobian_passes > 1);
+}
+
 TEST_CASE("Broyden reports its failures", "[solvers][root]") {
   SECTION("max_iterations") {
     Recorder rec;
@@ -323,6 +351,11 @@ TEST_CASE("Broyden reports its failures", "[solvers][root]") {
     const auto s = ift::Broyden{}.solve([](const auto& x) { return x * x + 1.0; }, 0.0);
     CHECK(s.status == ift::Status::singular);
     CHECK(s.iterations == 0);
+  }
+  SECTION("stalled at a local minimum of ‖f‖ that is not a root") {
+    const auto s = ift::Broyden{}.solve([](const auto& x) { return x * x * x - 2.0 * x - 5.0; }, 0.0);
+    CHECK(s.status == ift::Status::stalled);
+    CHECK_THAT(s.x, WithinAbs(-std::sqrt(2.0 / 3.0), 1e-5));
   }
 }
 

@@ -35,7 +35,9 @@ namespace ift {
 /// status is `Status::invalid_bracket`; `lo >= hi` or a non-finite end throws
 /// `std::invalid_argument`. The initial guess passed to `solve` only fixes the scalar type and
 /// is otherwise ignored. Converged when the bracket width is at most `tol + 4·ε·|x|` or
-/// `f(x)` is exactly zero; `residual_norm` is that bracket width (0 for an exact zero).
+/// `f(x)` is exactly zero; `residual_norm` is that bracket width (0 for an exact zero). When not
+/// converged, `x` is the best point so far (the midpoint of `[lo, hi]` when the ends do not
+/// bracket a sign change or `f` is not finite there).
 struct Brent {
   static constexpr ProblemKind kind = ProblemKind::root;
   static constexpr std::string_view name = "Brent";
