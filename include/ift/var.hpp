@@ -87,8 +87,21 @@ struct Recorder {
   static Var unary(double value, const Var& a, double da);
   /// z = f(a, b) with partials da, db.
   static Var binary(double value, const Var& a, double da, const Var& b, double db);
+  /// z = a + c for a constant c: ∂z/∂a = 1, not stored.
+  static Var shifted(double value, const Var& a);
+  /// z = c − a for a constant c: ∂z/∂a = −1, not stored.
+  static Var negated(double value, const Var& a);
+  /// z = a + b: partials (1, 1), not stored.
+  static Var sum(double value, const Var& a, const Var& b);
+  /// z = a − b: partials (1, −1), not stored.
+  static Var difference(double value, const Var& a, const Var& b);
   /// z = f(a) with a zero derivative everywhere (floor, ceil): a variable with no arguments.
   static Var flat(double value, const Var& a);
+
+ private:
+  /// The active tape, if it owns `a` (and `b`); otherwise the TapeError.
+  static Tape* owning_tape(const Var& a);
+  static Tape* owning_tape(const Var& a, const Var& b);
 };
 
 }  // namespace detail
@@ -128,17 +141,17 @@ class Var {
   // Arithmetic. The partials: ∂(a±b) = (1, ±1), ∂(ab) = (b, a), ∂(a/b) = (1/b, −(a/b)/b).
 
   friend Var operator+(const Var& a) { return a; }
-  friend Var operator-(const Var& a) { return detail::Recorder::unary(-a.value_, a, -1.0); }
+  friend Var operator-(const Var& a) { return detail::Recorder::negated(-a.value_, a); }
   friend Var operator+(const Var& a, const Var& b) {
-    return detail::Recorder::binary(a.value_ + b.value_, a, 1.0, b, 1.0);
+    return detail::Recorder::sum(a.value_ + b.value_, a, b);
   }
-  friend Var operator+(const Var& a, double b) { return detail::Recorder::unary(a.value_ + b, a, 1.0); }
-  friend Var operator+(double a, const Var& b) { return detail::Recorder::unary(a + b.value_, b, 1.0); }
+  friend Var operator+(const Var& a, double b) { return detail::Recorder::shifted(a.value_ + b, a); }
+  friend Var operator+(double a, const Var& b) { return detail::Recorder::shifted(a + b.value_, b); }
   friend Var operator-(const Var& a, const Var& b) {
-    return detail::Recorder::binary(a.value_ - b.value_, a, 1.0, b, -1.0);
+    return detail::Recorder::difference(a.value_ - b.value_, a, b);
   }
-  friend Var operator-(const Var& a, double b) { return detail::Recorder::unary(a.value_ - b, a, 1.0); }
-  friend Var operator-(double a, const Var& b) { return detail::Recorder::unary(a - b.value_, b, -1.0); }
+  friend Var operator-(const Var& a, double b) { return detail::Recorder::shifted(a.value_ - b, a); }
+  friend Var operator-(double a, const Var& b) { return detail::Recorder::negated(a - b.value_, b); }
   friend Var operator*(const Var& a, const Var& b) {
     return detail::Recorder::binary(a.value_ * b.value_, a, b.value_, b, a.value_);
   }
@@ -405,6 +418,32 @@ inline std::uint32_t fresh_tape_id() noexcept {
   return id;
 }
 
+/// The statement of a variable is one descriptor byte. 0 … `max_arguments`: that many arguments,
+/// each with its index and its stored partial. The other kinds have partials ±1, implied by the
+/// kind rather than stored, which makes sums and differences (a third of a typical recording)
+/// 9 bytes instead of 25.
+namespace statement {
+inline constexpr std::uint8_t max_arguments = 250;
+inline constexpr std::uint8_t shifted = 251;     // z = x ± c: one argument, ∂ = +1
+inline constexpr std::uint8_t negated = 252;     // z = c − x: one argument, ∂ = −1
+inline constexpr std::uint8_t sum = 253;         // z = x + y: ∂ = (+1, +1)
+inline constexpr std::uint8_t difference = 254;  // z = x − y: ∂ = (+1, −1)
+
+/// Argument indices and stored partials of each kind, as tables (the sweep reads them per statement).
+inline constexpr auto argument_count = [] {
+  std::array<std::uint8_t, 256> count{};
+  for (int kind = 0; kind <= max_arguments; ++kind) count[kind] = static_cast<std::uint8_t>(kind);
+  count[shifted] = count[negated] = 1;
+  count[sum] = count[difference] = 2;
+  return count;
+}();
+inline constexpr auto partial_count = [] {
+  std::array<std::uint8_t, 256> count{};
+  for (int kind = 0; kind <= max_arguments; ++kind) count[kind] = static_cast<std::uint8_t>(kind);
+  return count;
+}();
+}  // namespace statement
+
 inline constexpr const char* no_tape_message =
     "ift::Var: no active ift::Tape on this thread (construct an ift::Tape before recording)";
 inline constexpr const char* foreign_var_message =
@@ -434,6 +473,10 @@ class PodBuffer {
     if (spare() >= n) return;
     if (n > limit - size_) throw TapeError("ift::Tape: the recording exceeds the capacity of 32-bit indices");
     reallocate(std::min(limit, std::max({2 * capacity_, size_ + n, std::size_t{256}})), true);
+  }
+  /// Grows the capacity to at least `capacity`, keeping the contents.
+  void reserve_total(std::size_t capacity) {
+    if (capacity_ < capacity) reallocate(capacity, true);
   }
   /// Makes the buffer hold `n` elements with unspecified contents (scratch space).
   void resize_for_overwrite(std::size_t n) {
@@ -676,7 +719,7 @@ class Tape {
   void clear() {
     if (sweeping_) throw TapeError("ift::Tape::clear: called during the tape's own reverse sweep");
     destroy_closures();
-    statement_begin_.clear();
+    statements_.clear();
     argument_index_.clear();
     argument_partial_.clear();
     closures_.clear();
@@ -689,23 +732,22 @@ class Tape {
   /// Bytes used by the current recording (statements, arguments, closure nodes and closures);
   /// not the reserved capacity, and not the sweep's adjoint buffer.
   std::size_t bytes() const noexcept {
-    return statement_begin_.size() * sizeof(std::uint32_t) +
-           argument_index_.size() * (sizeof(std::uint32_t) + sizeof(double)) +
-           closures_.size() * sizeof(detail::ClosureNode) + closure_inputs_.size() * sizeof(std::uint32_t) +
-           arena_.bytes_used();
+    return statements_.size() * sizeof(std::uint8_t) + argument_index_.size() * sizeof(std::uint32_t) +
+           argument_partial_.size() * sizeof(double) + closures_.size() * sizeof(detail::ClosureNode) +
+           closure_inputs_.size() * sizeof(std::uint32_t) + arena_.bytes_used();
   }
 
   /// Bytes reserved by the tape, including the adjoint buffer: what a steady state re-recording
   /// reuses without allocating.
   std::size_t capacity_bytes() const noexcept {
-    return statement_begin_.capacity_bytes() + argument_index_.capacity_bytes() +
+    return statements_.capacity_bytes() + argument_index_.capacity_bytes() +
            argument_partial_.capacity_bytes() + closures_.capacity_bytes() +
            closure_inputs_.capacity_bytes() + arena_.bytes_reserved() + adjoints_.capacity_bytes() +
            in_adjoints_.capacity_bytes();
   }
 
   /// Number of recorded variables (independent ones, operation results and node outputs).
-  std::size_t size() const noexcept { return statement_begin_.size(); }
+  std::size_t size() const noexcept { return statements_.size(); }
 
   /// Records y with value `value` and ∂y/∂inputsᵢ = partialsᵢ (a custom node with precomputed
   /// partials). Constant inputs are ignored; if all inputs are constant, y is a constant.
@@ -720,12 +762,27 @@ class Tape {
       variables += x.is_constant() ? 0 : 1;
     }
     if (variables == 0) return Var::constant(value);
-    reserve(1, variables);
-    statement_begin_.push_unchecked(num_arguments());
-    for (std::size_t k = 0; k < inputs.size(); ++k) {
-      if (inputs[k].is_constant()) continue;
-      argument_index_.push_unchecked(inputs[k].index_);
-      argument_partial_.push_unchecked(partials[k]);
+    // A statement holds at most max_arguments arguments; more make a chain z₁ = Σ(first part),
+    // z₂ = z₁ + Σ(next part), …, whose last variable is y.
+    constexpr std::size_t most = detail::statement::max_arguments;
+    const std::size_t statements = variables <= most ? 1 : 1 + (variables - most + most - 2) / (most - 1);
+    reserve(statements, variables + statements);
+    std::size_t k = 0;
+    for (std::size_t s = 0; s < statements; ++s) {
+      const std::size_t room = s == 0 ? most : most - 1;
+      const std::size_t take = std::min(room, variables);
+      variables -= take;
+      statements_.push_unchecked(static_cast<std::uint8_t>(s == 0 ? take : take + 1));
+      if (s > 0) {
+        argument_index_.push_unchecked(num_variables() - 2);
+        argument_partial_.push_unchecked(1.0);
+      }
+      for (std::size_t taken = 0; taken < take; ++k) {
+        if (inputs[k].is_constant()) continue;
+        argument_index_.push_unchecked(inputs[k].index_);
+        argument_partial_.push_unchecked(partials[k]);
+        ++taken;
+      }
     }
     return Var(value, num_variables() - 1, id_);
   }
@@ -782,7 +839,7 @@ class Tape {
     for (const Var& x : inputs) closure_inputs_.push_unchecked(x.is_constant() ? constant_input : x.index_);
     closures_.push_unchecked(node);
     for (std::size_t j = 0; j < outputs.size(); ++j) {
-      statement_begin_.push_unchecked(num_arguments());
+      statements_.push_unchecked(0);
       outputs[j] = Var(output_values[j], num_variables() - 1, id_);
     }
   }
@@ -792,6 +849,7 @@ class Tape {
   friend struct detail::Recorder;
 
   static constexpr std::size_t max_index = std::numeric_limits<std::uint32_t>::max() - 1;
+  static constexpr std::size_t max_arguments = std::numeric_limits<std::size_t>::max() / sizeof(double);
   static constexpr std::uint32_t constant_input = std::numeric_limits<std::uint32_t>::max();
 
   /// Marks a sweep in progress (a closure must not sweep or clear the tape it belongs to).
@@ -810,8 +868,7 @@ class Tape {
     const Tape& tape_;
   };
 
-  std::uint32_t num_variables() const noexcept { return static_cast<std::uint32_t>(statement_begin_.size()); }
-  std::uint32_t num_arguments() const noexcept { return static_cast<std::uint32_t>(argument_index_.size()); }
+  std::uint32_t num_variables() const noexcept { return static_cast<std::uint32_t>(statements_.size()); }
 
   void check_owned(const Var& x) const {
     if (!x.is_constant() && x.tape_id_ != id_) throw TapeError(detail::foreign_var_message);
@@ -820,38 +877,77 @@ class Tape {
     if (sweeping_) throw TapeError("ift::Tape: recording on a tape during its own reverse sweep");
   }
 
-  /// Room for `variables` statements and `arguments` arguments.
+  /// Room for `variables` statements and `arguments` arguments. The partials' capacity follows the
+  /// indices' (there are never more partials than indices), so the hot path tests only the indices.
   void reserve(std::size_t variables, std::size_t arguments) {
-    statement_begin_.reserve_more(variables, max_index);
-    argument_index_.reserve_more(arguments, max_index);
-    argument_partial_.reserve_more(arguments, max_index);
+    statements_.reserve_more(variables, max_index);
+    argument_index_.reserve_more(arguments, max_arguments);
+    argument_partial_.reserve_total(argument_index_.capacity());
   }
 
   // The hot path of every operation: one capacity test per array, then plain stores.
 
   std::uint32_t push_independent() {
-    if (statement_begin_.spare() < 1) [[unlikely]]
+    if (statements_.spare() < 1) [[unlikely]]
       reserve(1, 0);
-    statement_begin_.push_unchecked(num_arguments());
+    statements_.push_unchecked(0);
     return num_variables() - 1;
   }
-  Var push1(double value, std::uint32_t i, double di) {
-    if (statement_begin_.spare() < 1 || argument_index_.spare() < 1) [[unlikely]]
+  /// A statement of kind `kind` with one argument whose partial is implied by the kind.
+  Var push_implied(double value, std::uint8_t kind, std::uint32_t i) {
+    if (statements_.spare() < 1 || argument_index_.spare() < 1) [[unlikely]]
       reserve(1, 1);
-    statement_begin_.push_unchecked(num_arguments());
+    statements_.push_unchecked(kind);
+    argument_index_.push_unchecked(i);
+    return Var(value, num_variables() - 1, id_);
+  }
+  /// A statement of kind `kind` with two arguments whose partials are implied by the kind.
+  Var push_implied(double value, std::uint8_t kind, std::uint32_t i, std::uint32_t j) {
+    if (statements_.spare() < 1 || argument_index_.spare() < 2) [[unlikely]]
+      reserve(1, 2);
+    statements_.push_unchecked(kind);
+    argument_index_.push_unchecked(i);
+    argument_index_.push_unchecked(j);
+    return Var(value, num_variables() - 1, id_);
+  }
+  Var push(double value, std::uint32_t i, double di) {
+    if (statements_.spare() < 1 || argument_index_.spare() < 1) [[unlikely]]
+      reserve(1, 1);
+    statements_.push_unchecked(1);
     argument_index_.push_unchecked(i);
     argument_partial_.push_unchecked(di);
     return Var(value, num_variables() - 1, id_);
   }
-  Var push2(double value, std::uint32_t i, double di, std::uint32_t j, double dj) {
-    if (statement_begin_.spare() < 1 || argument_index_.spare() < 2) [[unlikely]]
+  Var push(double value, std::uint32_t i, double di, std::uint32_t j, double dj) {
+    if (statements_.spare() < 1 || argument_index_.spare() < 2) [[unlikely]]
       reserve(1, 2);
-    statement_begin_.push_unchecked(num_arguments());
+    statements_.push_unchecked(2);
     argument_index_.push_unchecked(i);
     argument_partial_.push_unchecked(di);
     argument_index_.push_unchecked(j);
     argument_partial_.push_unchecked(dj);
     return Var(value, num_variables() - 1, id_);
+  }
+
+  /// Where the arguments of statement `top` begin: the (index, partial) offsets after all statements
+  /// before it, counted from whichever end of the recording is nearer.
+  std::pair<std::size_t, std::size_t> argument_offsets(std::uint32_t top) const noexcept {
+    const std::uint8_t* const kinds = statements_.data();
+    std::size_t indices = 0, partials = 0;
+    if (top <= num_variables() - top) {
+      for (std::uint32_t j = 0; j < top; ++j) {
+        indices += detail::statement::argument_count[kinds[j]];
+        partials += detail::statement::partial_count[kinds[j]];
+      }
+    } else {
+      indices = argument_index_.size();
+      partials = argument_partial_.size();
+      for (std::uint32_t j = top; j < num_variables(); ++j) {
+        indices -= detail::statement::argument_count[kinds[j]];
+        partials -= detail::statement::partial_count[kinds[j]];
+      }
+    }
+    return {indices, partials};
   }
 
   /// Grows the adjoint buffer to cover variables [0, top) — widened so that no closure node has
@@ -887,28 +983,47 @@ class Tape {
   /// The sweep proper: statements [0, top) from the last to the first, x̄ᵢ += ∂fⱼ/∂xᵢ · x̄ⱼ,
   /// with each closure node run when the sweep reaches its outputs.
   void sweep(std::uint32_t top) const {
+    namespace statement = detail::statement;
     double* const adjoint = adjoints_.data();
-    const std::uint32_t* const begin = statement_begin_.data();
-    const std::uint32_t* const index = argument_index_.data();
-    const double* const partial = argument_partial_.data();
+    const std::uint8_t* const kinds = statements_.data();
+    const auto [index_offset, partial_offset] = argument_offsets(top);
+    // One past the current statement's arguments; each statement steps them back by its counts.
+    const std::uint32_t* index = argument_index_.data() + index_offset;
+    const double* partial = argument_partial_.data() + partial_offset;
     std::size_t c = closures_.size();
     while (c > 0 && closures_.data()[c - 1].first_output >= top) --c;
     std::uint32_t hi = top;
     for (;;) {
       const detail::ClosureNode* node = c > 0 ? &closures_.data()[c - 1] : nullptr;
       const std::uint32_t lo = node != nullptr ? node->first_output + node->num_outputs : 0;
-      std::uint32_t end = hi < num_variables() ? begin[hi] : num_arguments();
       for (std::uint32_t j = hi; j > lo;) {
         --j;
-        const std::uint32_t first = begin[j];
+        const std::uint8_t kind = kinds[j];
+        index -= statement::argument_count[kind];
+        partial -= statement::partial_count[kind];
         const double a = adjoint[j];
-        if (a != 0.0) {
-          for (std::uint32_t k = first; k < end; ++k) adjoint[index[k]] += partial[k] * a;
+        if (a == 0.0) continue;
+        switch (kind) {
+          case statement::shifted:
+            adjoint[index[0]] += a;
+            break;
+          case statement::negated:
+            adjoint[index[0]] -= a;
+            break;
+          case statement::sum:
+            adjoint[index[0]] += a;
+            adjoint[index[1]] += a;
+            break;
+          case statement::difference:
+            adjoint[index[0]] += a;
+            adjoint[index[1]] -= a;
+            break;
+          default:
+            for (std::uint8_t k = 0; k < kind; ++k) adjoint[index[k]] += partial[k] * a;
         }
-        end = first;
       }
       if (node == nullptr) break;
-      run_closure(*node);
+      run_closure(*node);  // its outputs have no arguments: index and partial stay put
       hi = node->first_output;
       --c;
     }
@@ -941,12 +1056,12 @@ class Tape {
 
   std::uint32_t id_;
   Tape* previous_;
-  detail::PodBuffer<std::uint32_t> statement_begin_;  // per variable: offset of its first argument
-  detail::PodBuffer<std::uint32_t> argument_index_;   // per argument: the argument's variable
-  detail::PodBuffer<double> argument_partial_;        // per argument: ∂(statement)/∂(argument)
-  detail::PodBuffer<detail::ClosureNode> closures_;   // in recording order
-  detail::PodBuffer<std::uint32_t> closure_inputs_;   // the closures' input variables
-  detail::Arena arena_;                               // the closure objects
+  detail::PodBuffer<std::uint8_t> statements_;       // per variable: its statement's kind
+  detail::PodBuffer<std::uint32_t> argument_index_;  // per argument: the argument's variable
+  detail::PodBuffer<double> argument_partial_;       // per stored partial: ∂(statement)/∂(argument)
+  detail::PodBuffer<detail::ClosureNode> closures_;  // in recording order
+  detail::PodBuffer<std::uint32_t> closure_inputs_;  // the closures' input variables
+  detail::Arena arena_;                              // the closure objects
 
   mutable detail::PodBuffer<double> adjoints_;     // the sweep's x̄, one per variable
   mutable detail::PodBuffer<double> in_adjoints_;  // scratch for a closure's input adjoints
@@ -974,28 +1089,56 @@ inline Var::Var(double value) : value_(value) {
 
 namespace detail {
 
-inline Var Recorder::unary(double value, const Var& a, double da) {
-  if (a.tape_id_ == 0) return Var(value, 0, 0);
+inline Tape* Recorder::owning_tape(const Var& a) {
   Tape* tape = active_tape;
   if (tape == nullptr || tape->id_ != a.tape_id_) [[unlikely]]
     throw_misuse(tape);
-  return tape->push1(value, a.index_, da);
+  return tape;
+}
+
+inline Tape* Recorder::owning_tape(const Var& a, const Var& b) {
+  Tape* tape = active_tape;
+  if (tape == nullptr || tape->id_ != a.tape_id_ || b.tape_id_ != a.tape_id_) [[unlikely]]
+    throw_misuse(tape);
+  return tape;
+}
+
+inline Var Recorder::unary(double value, const Var& a, double da) {
+  if (a.tape_id_ == 0) return Var(value, 0, 0);
+  return owning_tape(a)->push(value, a.index_, da);
 }
 
 inline Var Recorder::binary(double value, const Var& a, double da, const Var& b, double db) {
   if (a.tape_id_ == 0) return unary(value, b, db);
   if (b.tape_id_ == 0) return unary(value, a, da);
-  Tape* tape = active_tape;
-  if (tape == nullptr || tape->id_ != a.tape_id_ || b.tape_id_ != a.tape_id_) [[unlikely]]
-    throw_misuse(tape);
-  return tape->push2(value, a.index_, da, b.index_, db);
+  return owning_tape(a, b)->push(value, a.index_, da, b.index_, db);
+}
+
+inline Var Recorder::shifted(double value, const Var& a) {
+  if (a.tape_id_ == 0) return Var(value, 0, 0);
+  return owning_tape(a)->push_implied(value, statement::shifted, a.index_);
+}
+
+inline Var Recorder::negated(double value, const Var& a) {
+  if (a.tape_id_ == 0) return Var(value, 0, 0);
+  return owning_tape(a)->push_implied(value, statement::negated, a.index_);
+}
+
+inline Var Recorder::sum(double value, const Var& a, const Var& b) {
+  if (a.tape_id_ == 0) return shifted(value, b);
+  if (b.tape_id_ == 0) return shifted(value, a);
+  return owning_tape(a, b)->push_implied(value, statement::sum, a.index_, b.index_);
+}
+
+inline Var Recorder::difference(double value, const Var& a, const Var& b) {
+  if (a.tape_id_ == 0) return negated(value, b);
+  if (b.tape_id_ == 0) return shifted(value, a);
+  return owning_tape(a, b)->push_implied(value, statement::difference, a.index_, b.index_);
 }
 
 inline Var Recorder::flat(double value, const Var& a) {
   if (a.tape_id_ == 0) return Var(value, 0, 0);
-  Tape* tape = active_tape;
-  if (tape == nullptr || tape->id_ != a.tape_id_) [[unlikely]]
-    throw_misuse(tape);
+  Tape* tape = owning_tape(a);
   return Var(value, tape->push_independent(), tape->id_);
 }
 
