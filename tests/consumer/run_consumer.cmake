@@ -19,7 +19,8 @@ function(run)
 endfunction()
 
 file(REMOVE_RECURSE ${WORK_DIR})
-set(toolchain -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=Release)
+# No optimisation: these programs check that ift can be found and used, quickly.
+set(toolchain -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=)
 set(consumer_args)
 
 if(MODE STREQUAL "find_package")
