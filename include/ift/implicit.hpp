@@ -149,6 +149,31 @@ MatrixX<T> jacobian_x(const Conds& conds, const VectorX<T>& x, const Theta& thet
   }
 }
 
+/// c recorded once on a nested tape at doubles (x, θ), so that many VJPs — one per iteration of a
+/// Krylov adjoint solve — cost one reverse sweep each and no re-evaluation of c.
+template <class Conds, class Theta>
+class RecordedConditions {
+ public:
+  RecordedConditions(const Conds& conds, const Eigen::VectorXd& x, const Theta& theta)
+      : theta_(rebind<Var>(theta)), x_(x.template cast<Var>()), r_(conds(x_, theta_)) {}
+
+  /// ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw).
+  std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp(const Eigen::VectorXd& w) {
+    tape_.backward(std::span<const Var>(r_.data(), r_.size()), std::span<const double>(w.data(), w.size()));
+    Eigen::VectorXd x_bar(x_.size()), theta_bar(tree_size(theta_));
+    for (Eigen::Index i = 0; i < x_.size(); ++i) x_bar(i) = tape_.adjoint(x_(i));
+    Eigen::Index k = 0;
+    for_each_leaf(theta_, [&](const Var& leaf) { theta_bar(k++) = tape_.adjoint(leaf); });
+    return {x_bar, theta_bar};
+  }
+
+ private:
+  Tape tape_;  // declared first: the members below record on it
+  rebind_t<Var, Theta> theta_;
+  VectorX<Var> x_;
+  VectorX<Var> r_;
+};
+
 /// ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) at doubles (x, θ): the problem's shortcut, else one reverse pass of c on a
 /// nested tape.
 template <class Conds, class Theta>
@@ -157,16 +182,7 @@ std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp_conditions(const Conds& conds, c
   if constexpr (requires { conds.vjp(x, theta, w); }) {
     return conds.vjp(x, theta, w);
   } else {
-    Tape tape;
-    const rebind_t<Var, Theta> theta_v = rebind<Var>(theta);
-    const VectorX<Var> x_v = x.template cast<Var>();
-    const VectorX<Var> r = conds(x_v, theta_v);
-    tape.backward(std::span<const Var>(r.data(), r.size()), std::span<const double>(w.data(), w.size()));
-    Eigen::VectorXd x_bar(x.size()), theta_bar(tree_size(theta_v));
-    for (Eigen::Index i = 0; i < x.size(); ++i) x_bar(i) = tape.adjoint(x_v(i));
-    Eigen::Index k = 0;
-    for_each_leaf(theta_v, [&](const Var& leaf) { theta_bar(k++) = tape.adjoint(leaf); });
-    return {x_bar, theta_bar};
+    return RecordedConditions<Conds, Theta>(conds, x, theta).vjp(w);
   }
 }
 
@@ -266,8 +282,14 @@ VectorX<Var> reverse_rule(const Conds& conds, const Eigen::VectorXd& x_star, con
     });
   } else {
     record([conds, x_star, theta_d, ls](const Eigen::VectorXd& x_bar) {
-      return Eigen::VectorXd(ls.solve(
-          [&](const Eigen::VectorXd& w) { return vjp_conditions(conds, x_star, theta_d, w).first; }, x_bar));
+      if constexpr (requires { conds.vjp(x_star, theta_d, x_bar); }) {
+        return Eigen::VectorXd(
+            ls.solve([&](const Eigen::VectorXd& w) { return conds.vjp(x_star, theta_d, w).first; }, x_bar));
+      } else {
+        RecordedConditions<Conds, decltype(theta_d)> recorded(conds, x_star, theta_d);
+        return Eigen::VectorXd(
+            ls.solve([&](const Eigen::VectorXd& w) { return recorded.vjp(w).first; }, x_bar));
+      }
     });
   }
   return out;
