@@ -273,6 +273,7 @@ struct Dual {
   /// The tangents.
   tangent_type& tangent() noexcept { return v; }
 
+  /// x ← x + y.
   Dual& operator+=(const Dual& y) {
     if constexpr (N == Dynamic) {
       if (v.size() != y.v.size()) return *this = *this + y;
@@ -281,6 +282,7 @@ struct Dual {
     v += y.v;
     return *this;
   }
+  /// x ← x − y.
   Dual& operator-=(const Dual& y) {
     if constexpr (N == Dynamic) {
       if (v.size() != y.v.size()) return *this = *this - y;
@@ -289,6 +291,7 @@ struct Dual {
     v -= y.v;
     return *this;
   }
+  /// x ← x · y.
   Dual& operator*=(const Dual& y) {
     if constexpr (N == Dynamic) {
       if (v.size() != y.v.size()) return *this = *this * y;
@@ -298,18 +301,22 @@ struct Dual {
     a *= y.a;
     return *this;
   }
+  /// x ← x / y.
   Dual& operator/=(const Dual& y) { return *this = *this / y; }
 
+  /// x ← x + s for a constant s.
   template <detail::DualConstant<T> S>
   Dual& operator+=(const S& s) {
     a += detail::level_constant<T>(s);
     return *this;
   }
+  /// x ← x − s for a constant s.
   template <detail::DualConstant<T> S>
   Dual& operator-=(const S& s) {
     a -= detail::level_constant<T>(s);
     return *this;
   }
+  /// x ← x · s for a constant s.
   template <detail::DualConstant<T> S>
   Dual& operator*=(const S& s) {
     const auto& c = detail::level_constant<T>(s);
@@ -317,6 +324,7 @@ struct Dual {
     v = v * c;
     return *this;
   }
+  /// x ← x / s for a constant s.
   template <detail::DualConstant<T> S>
   Dual& operator/=(const S& s) {
     const auto& c = detail::level_constant<T>(s);

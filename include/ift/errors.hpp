@@ -24,6 +24,7 @@ class SolverError : public std::runtime_error {
 /// implicit function theorem does not give a derivative. The message names the condition estimate.
 class SingularJacobianError : public std::runtime_error {
  public:
+  /// The error with its message and the condition estimate of ∂c/∂x.
   SingularJacobianError(const std::string& what, double condition_estimate)
       : std::runtime_error(what), condition_estimate_(condition_estimate) {}
   /// Estimate of the reciprocal-free condition number of ∂c/∂x (infinity when exactly singular).

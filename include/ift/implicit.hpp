@@ -60,6 +60,7 @@ struct Implicit {
   static_assert(LinearSolver<LinearSolverType>,
                 "ift::Implicit<LS>: LS must satisfy ift::LinearSolver (a direct solver with factor(J), or a "
                 "matrix-free one with solve(apply, b))");
+  /// The options of the linear solver used with ∂c/∂x.
   LinearSolverType linear_solver{};
 };
 

@@ -41,6 +41,7 @@ struct Solution {
   Status status = Status::converged;    ///< why the solver stopped
   int iterations = 0;                   ///< iterations the primal solver took
   double residual_norm = 0.0;           ///< the solver's convergence measure at `x`
+  /// True when the solver converged.
   explicit operator bool() const { return status == Status::converged; }
 };
 

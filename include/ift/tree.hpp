@@ -70,6 +70,7 @@ namespace ift {
 /// needs; `rebind` and `rebind_from` are needed only by the operations that build a new tree.
 template <class T, class Enable = void>
 struct tree_traits {
+  /// True in a user specialisation; the primary template says "not a user tree".
   static constexpr bool specialised = false;
 };
 

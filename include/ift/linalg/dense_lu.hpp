@@ -12,9 +12,11 @@ namespace ift {
 /// Dense LU with partial pivoting (`Eigen::PartialPivLU`); raises `SingularJacobianError` when the
 /// reciprocal condition estimate falls below machine epsilon.
 struct DenseLU {
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "DenseLU";
 
   template <class Matrix>
+  /// Factorises J (any scalar type; conditioning is judged on its values) or throws `SingularJacobianError`.
   auto factor(const Matrix& J) const {
     using Plain = typename Matrix::PlainObject;
     detail::DenseFactor<Eigen::PartialPivLU<Plain>> f{Eigen::PartialPivLU<Plain>(J)};

@@ -13,9 +13,11 @@ namespace ift {
 /// Column-pivoting Householder QR (`Eigen::ColPivHouseholderQR`); raises `SingularJacobianError`
 /// when ∂c/∂x is rank deficient (condition estimated as |r₁₁| / |rₙₙ|).
 struct DenseQR {
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "DenseQR";
 
   template <class Matrix>
+  /// Factorises J (any scalar type; conditioning is judged on its values) or throws `SingularJacobianError`.
   auto factor(const Matrix& J) const {
     using Plain = typename Matrix::PlainObject;
     const Eigen::MatrixXd values = detail::values_of(J);

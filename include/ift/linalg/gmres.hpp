@@ -13,12 +13,17 @@ namespace ift {
 
 /// Matrix-free restarted GMRES. `tol` bounds the relative residual ‖b − A x‖ / ‖b‖.
 struct GMRES {
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "GMRES";
+  /// Krylov subspace dimension between restarts (memory O(n · restart)).
   int restart = 30;
+  /// Bound on the relative residual ‖b − A x‖ / ‖b‖.
   double tol = 1e-12;
+  /// Maximum number of iterations before `SolverError`.
   int max_iter = 1000;
 
   template <class Apply>
+  /// Solves A x = b given only `apply(v) = A v`; throws `SolverError` when it does not converge.
   Eigen::VectorXd solve(Apply&& apply, const Eigen::VectorXd& b) const {
     Eigen::GMRES<detail::LinearOperator, Eigen::IdentityPreconditioner> solver;
     solver.set_restart(restart);

@@ -12,9 +12,11 @@ namespace ift {
 /// Robust Cholesky (`Eigen::LDLT`) for symmetric ∂c/∂x; only the lower triangle is read.
 /// Raises `SingularJacobianError` when the reciprocal condition estimate falls below epsilon.
 struct LDLT {
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "LDLT";
 
   template <class Matrix>
+  /// Factorises J (any scalar type; conditioning is judged on its values) or throws `SingularJacobianError`.
   auto factor(const Matrix& J) const {
     using Plain = typename Matrix::PlainObject;
     detail::DenseFactor<Eigen::LDLT<Plain>> f{Eigen::LDLT<Plain>(J)};

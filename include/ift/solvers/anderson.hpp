@@ -45,7 +45,9 @@ namespace ift {
 /// Throws `std::invalid_argument` for `memory < 0`, `regularisation < 0` or `damping` outside
 /// `(0, 1]`.
 struct Anderson {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::fixed_point;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Anderson";
 
   int memory = 5;                 ///< number m of past differences kept (0: plain damped iteration)

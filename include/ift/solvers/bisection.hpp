@@ -28,7 +28,9 @@ namespace ift {
 /// exactly zero; `residual_norm` is that bracket width (0 for an exact zero). When not
 /// converged, `x` is the midpoint of the last bracket.
 struct Bisection {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::root;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Bisection";
 
   double lo = 0.0;  ///< lower end of the bracket

@@ -39,7 +39,9 @@ namespace ift {
 /// converged, `x` is the best point so far (the midpoint of `[lo, hi]` when the ends do not
 /// bracket a sign change or `f` is not finite there).
 struct Brent {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::root;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Brent";
 
   double lo = 0.0;  ///< lower end of the bracket

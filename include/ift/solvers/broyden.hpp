@@ -39,7 +39,9 @@ namespace ift {
 /// Converged when `‖f(x)‖₂ ≤ tol`; `residual_norm` is that norm at the returned `x`. The
 /// failure statuses are those of `Newton`.
 struct Broyden {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::root;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Broyden";
 
   double tol = 1e-10;                ///< bound on ‖f(x)‖₂

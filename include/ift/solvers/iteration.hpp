@@ -22,7 +22,9 @@ namespace ift {
 /// (so `F(x)` itself is one step further). When `F` returns NaN or Inf the status is
 /// `Status::non_finite` and `x` is the last iterate whose image was finite.
 struct Iteration {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::fixed_point;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Iteration";
 
   double tol = 1e-10;                ///< bound on ‖F(x) − x‖₂

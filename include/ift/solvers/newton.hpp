@@ -116,7 +116,9 @@ CheckedJacobian<typename X::Scalar> checked_jacobian(F& f, const X& x, std::stri
 /// finds no decrease of ‖f‖ (for instance when ‖f‖ cannot get below `tol` in floating point),
 /// `Status::non_finite` for NaN or Inf in `x0`, `f(x0)` or J; `x` is then the last iterate.
 struct Newton {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::root;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Newton";
 
   double tol = 1e-10;                ///< bound on ‖f(x)‖₂
