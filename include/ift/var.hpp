@@ -7,15 +7,19 @@
 // in recording order) and the id of its tape. Creating an independent variable (`Var x = 2.0`)
 // records a statement with no arguments. Every operation z = f(x₁, …, x_k) on variables records
 // one statement for z: the indices of its arguments and the partial derivatives ∂f/∂xᵢ, evaluated
-// at the current values. Statements are stored as three contiguous arrays (CoDiPack's "Jacobian
+// at the current values. Statements are stored in three contiguous arrays (CoDiPack's "Jacobian
 // tape", Adept's statement stack):
 //
-//     statement_begin[j]           offset of variable j's first argument
-//     argument_index[k], argument_partial[k]   the (i, ∂fⱼ/∂xᵢ) pairs, statement after statement
+//     kind[j]               one byte per variable: its number of arguments, or a kind whose
+//                           partials are ±1 and implied (z = x + y, x − y, x ± c, c − x)
+//     argument_index[…]     the arguments' variable indices, statement after statement
+//     argument_partial[…]   the stored partials ∂fⱼ/∂xᵢ, statement after statement
 //
-// so a binary operation costs 4 + 2·12 bytes, and nothing else: values live in the `Var`s, the
-// operation itself is forgotten once its partials are known. The arrays grow geometrically and
-// keep their memory across `clear()`, so re-recording a computation allocates nothing.
+// A product costs 1 + 2·(4 + 8) = 25 bytes, a sum 1 + 2·4 = 9, a sin 1 + 12 = 13, and nothing
+// else: values live in the `Var`s, the operation itself is forgotten once its partials are known.
+// The sweep walks the arrays backwards, so a statement's position in them follows from the kinds
+// and needs no stored offset. The arrays grow geometrically and keep their memory across `clear()`,
+// so re-recording a computation allocates nothing.
 //
 // The reverse sweep
 // -----------------
@@ -585,26 +589,13 @@ class ActiveTapeScope {
   Tape* saved_;
 };
 
-/// `Eigen::Matrix<S, …>` → `Eigen::Matrix<double, …>` (same for `Array`): the plain object with
-/// the same shape and storage order.
-template <class Plain, class S>
-struct rebind_plain;
-template <class T, int Rows, int Cols, int Options, int MaxRows, int MaxCols, class S>
-struct rebind_plain<Eigen::Matrix<T, Rows, Cols, Options, MaxRows, MaxCols>, S> {
-  using type = Eigen::Matrix<S, Rows, Cols, Options, MaxRows, MaxCols>;
-};
-template <class T, int Rows, int Cols, int Options, int MaxRows, int MaxCols, class S>
-struct rebind_plain<Eigen::Array<T, Rows, Cols, Options, MaxRows, MaxCols>, S> {
-  using type = Eigen::Array<S, Rows, Cols, Options, MaxRows, MaxCols>;
-};
-
 }  // namespace detail
 
 /// A recording of operations on `Var`s, and the reverse sweeps over it.
 ///
 /// Constructing a `Tape` makes it the calling thread's active tape until it is destroyed (the
-/// previous one is restored: tapes nest). Destroy tapes on the thread that created them, in
-/// reverse order of construction. A tape is used by one thread at a time.
+/// previous one is restored: tapes nest). A tape is used by one thread at a time and destroyed on
+/// the thread that created it.
 class Tape {
  public:
   /// Starts an empty recording and makes it this thread's active tape.
@@ -658,7 +649,7 @@ class Tape {
   auto gradient(const Var& y, const Eigen::DenseBase<Derived>& xs) const {
     static_assert(std::is_same_v<typename Derived::Scalar, Var>,
                   "ift::Tape::gradient: the Eigen object must hold Var");
-    using Result = typename detail::rebind_plain<typename Derived::PlainObject, double>::type;
+    using Result = rebind_t<double, typename Derived::PlainObject>;
     const typename Derived::PlainObject x = xs.derived();
     for (Eigen::Index i = 0; i < x.size(); ++i) check_owned(x.data()[i]);
     reverse(y);
@@ -885,8 +876,15 @@ class Tape {
     argument_partial_.reserve_total(argument_index_.capacity());
   }
 
-  // The hot path of every operation: one capacity test per array, then plain stores.
+  // The hot path of every operation: one capacity test per array, then plain stores. The kind byte
+  // is stored last: a byte store may alias anything, and would make the compiler reload the others.
 
+  /// Stores the kind byte of the statement whose arguments were just pushed; its new variable.
+  Var finish(double value, std::uint8_t kind) noexcept {
+    const Var z(value, num_variables(), id_);
+    statements_.push_unchecked(kind);
+    return z;
+  }
   std::uint32_t push_independent() {
     if (statements_.spare() < 1) [[unlikely]]
       reserve(1, 0);
@@ -897,36 +895,32 @@ class Tape {
   Var push_implied(double value, std::uint8_t kind, std::uint32_t i) {
     if (statements_.spare() < 1 || argument_index_.spare() < 1) [[unlikely]]
       reserve(1, 1);
-    statements_.push_unchecked(kind);
     argument_index_.push_unchecked(i);
-    return Var(value, num_variables() - 1, id_);
+    return finish(value, kind);
   }
   /// A statement of kind `kind` with two arguments whose partials are implied by the kind.
   Var push_implied(double value, std::uint8_t kind, std::uint32_t i, std::uint32_t j) {
     if (statements_.spare() < 1 || argument_index_.spare() < 2) [[unlikely]]
       reserve(1, 2);
-    statements_.push_unchecked(kind);
     argument_index_.push_unchecked(i);
     argument_index_.push_unchecked(j);
-    return Var(value, num_variables() - 1, id_);
+    return finish(value, kind);
   }
   Var push(double value, std::uint32_t i, double di) {
     if (statements_.spare() < 1 || argument_index_.spare() < 1) [[unlikely]]
       reserve(1, 1);
-    statements_.push_unchecked(1);
     argument_index_.push_unchecked(i);
     argument_partial_.push_unchecked(di);
-    return Var(value, num_variables() - 1, id_);
+    return finish(value, 1);
   }
   Var push(double value, std::uint32_t i, double di, std::uint32_t j, double dj) {
     if (statements_.spare() < 1 || argument_index_.spare() < 2) [[unlikely]]
       reserve(1, 2);
-    statements_.push_unchecked(2);
     argument_index_.push_unchecked(i);
-    argument_partial_.push_unchecked(di);
     argument_index_.push_unchecked(j);
+    argument_partial_.push_unchecked(di);
     argument_partial_.push_unchecked(dj);
-    return Var(value, num_variables() - 1, id_);
+    return finish(value, 2);
   }
 
   /// Where the arguments of statement `top` begin: the (index, partial) offsets after all statements
@@ -1276,7 +1270,8 @@ struct blas_traits<Xpr> {
 
 /// Large products of a `double` matrix and a `Var` matrix. Eigen's blocked kernel assumes that the
 /// product of a left and a right scalar fits in the right scalar's type, which `double · Var` does
-/// not; this is the plain loop res += α · lhs · rhs (column-major result) for both orders.
+/// not. Here each entry res += α · Σₖ lhsₖ · rhsₖ is one statement with the `double` factors as
+/// its partials (12 bytes per term instead of a product and a sum per term).
 template <class Index, class LhsScalar, int LhsStorageOrder, class RhsScalar, int RhsStorageOrder,
           int ResInnerStride>
 struct mixed_var_matrix_product {
@@ -1285,19 +1280,34 @@ struct mixed_var_matrix_product {
                   const RhsScalar* rhs, Index rhs_stride, ift::Var* res, Index res_increment,
                   Index res_stride, ift::Var alpha, level3_blocking<LhsScalar, RhsScalar>& /*blocking*/,
                   GemmParallelInfo<Index>* /*info*/ = nullptr) {
-    const auto at = [](const auto* m, Index stride, bool row_major, Index i, Index j) -> const auto& {
-      return row_major ? m[i * stride + j] : m[i + j * stride];
+    const auto lhs_at = [&](Index i, Index k) -> const LhsScalar& {
+      return LhsStorageOrder == RowMajor ? lhs[i * lhs_stride + k] : lhs[i + k * lhs_stride];
     };
+    const auto rhs_at = [&](Index k, Index j) -> const RhsScalar& {
+      return RhsStorageOrder == RowMajor ? rhs[k * rhs_stride + j] : rhs[k + j * rhs_stride];
+    };
+    std::vector<ift::Var> variables(static_cast<std::size_t>(depth));
+    std::vector<double> factors(static_cast<std::size_t>(depth));
+    ift::Tape* tape = ift::Tape::active();
     for (Index j = 0; j < cols; ++j) {
       for (Index i = 0; i < rows; ++i) {
-        if (depth == 0) break;
-        ift::Var sum = at(lhs, lhs_stride, LhsStorageOrder == RowMajor, i, 0) *
-                       at(rhs, rhs_stride, RhsStorageOrder == RowMajor, 0, j);
-        for (Index k = 1; k < depth; ++k)
-          sum += at(lhs, lhs_stride, LhsStorageOrder == RowMajor, i, k) *
-                 at(rhs, rhs_stride, RhsStorageOrder == RowMajor, k, j);
-        ift::Var& r = res[i * res_increment + j * res_stride];
-        r += alpha * sum;
+        double value = 0.0;
+        bool constant = true;
+        for (Index k = 0; k < depth; ++k) {
+          const auto kk = static_cast<std::size_t>(k);
+          if constexpr (std::is_same_v<LhsScalar, double>) {
+            factors[kk] = lhs_at(i, k);
+            variables[kk] = rhs_at(k, j);
+          } else {
+            variables[kk] = lhs_at(i, k);
+            factors[kk] = rhs_at(k, j);
+          }
+          value += factors[kk] * variables[kk].value();
+          constant = constant && variables[kk].is_constant();
+        }
+        if (!constant && tape == nullptr) ift::detail::throw_misuse(nullptr);
+        const ift::Var sum = constant ? ift::Var::constant(value) : tape->record(value, variables, factors);
+        res[i * res_increment + j * res_stride] += alpha * sum;
       }
     }
   }
