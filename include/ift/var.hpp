@@ -133,6 +133,8 @@ class Var {
   /// True for a constant (no tape, no derivative).
   constexpr bool is_constant() const noexcept { return tape_id_ == 0; }
 
+  /// Compound assignment x ← x ∘ b, recorded as the binary operation ∘.
+  ///@{
   Var& operator+=(const Var& b) { return *this = *this + b; }
   Var& operator-=(const Var& b) { return *this = *this - b; }
   Var& operator*=(const Var& b) { return *this = *this * b; }
@@ -141,6 +143,7 @@ class Var {
   Var& operator-=(double b) { return *this = *this - b; }
   Var& operator*=(double b) { return *this = *this * b; }
   Var& operator/=(double b) { return *this = *this / b; }
+  ///@}
 
   // Arithmetic. The partials: ∂(a±b) = (1, ±1), ∂(ab) = (b, a), ∂(a/b) = (1/b, −(a/b)/b).
 
