@@ -184,6 +184,24 @@ TEMPLATE_TEST_CASE("least-squares solvers report NaN starts and residuals as Sta
   CHECK(nan_residual.x == Eigen::Vector2d(1.0, 0.0));
 }
 
+TEMPLATE_TEST_CASE("a Jacobian with the wrong sign stalls the solver: Status::stalled",
+                   "[least_squares][failure]", ift::GaussNewton, ift::LevenbergMarquardt) {
+  // r(p) = (p − 1, p + 1) with its derivative negated: every model step increases ½‖r‖².
+  const auto r = [](const auto& p) {
+    using S = std::decay_t<decltype(p)>;
+    VectorX<S> out(2);
+    out(0) = p - 1.0;
+    out(1) = p + 1.0;
+    if constexpr (ift::is_dual_v<S>)
+      for (auto& ri : out) ri.v = -ri.v;
+    return out;
+  };
+  const auto s = TestType{}.solve(r, 3.0);
+  CHECK(s.status == ift::Status::stalled);
+  CHECK(s.x == 3.0);
+  CHECK_THAT(s.residual_norm, WithinAbs(6.0, 1e-14));
+}
+
 TEMPLATE_TEST_CASE("least-squares solvers stop at max_iter and report every iteration",
                    "[least_squares][failure]", ift::GaussNewton, ift::LevenbergMarquardt) {
   TestType solver{};

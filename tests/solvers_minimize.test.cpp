@@ -207,6 +207,22 @@ TEMPLATE_TEST_CASE("minimisers report a NaN start or a NaN objective as Status::
   CHECK(nan_objective.x == 1.0);
 }
 
+TEMPLATE_TEST_CASE("a direction that only looks downhill stalls the line search: Status::stalled",
+                   "[minimize][failure]", ift::NewtonMin, ift::BFGS, ift::LBFGS) {
+  // L = x² − x + 1 with the sign of every derivative flipped, as a wrong hand-written derivative
+  // would: each proposed descent direction goes uphill, so no step decreases L.
+  const auto uphill = [](const auto& x) {
+    auto y = x * x - x + 1.0;
+    if constexpr (ift::is_dual_v<decltype(y)>) y.v = -y.v;
+    return y;
+  };
+  const auto s = TestType{}.solve(uphill, 1.0);
+  CHECK(s.status == ift::Status::stalled);
+  CHECK(s.iterations == 0);
+  CHECK(s.x == 1.0);
+  CHECK_THAT(s.residual_norm, WithinAbs(1.0, 1e-15));
+}
+
 TEST_CASE("GradientDescent returns the last finite iterate when a step leaves the domain",
           "[minimize][failure]") {
   // L = x − log x from x = 3 with step 5: x₁ = 3 − 5(1 − 1/3) < 0, where log is NaN.

@@ -24,6 +24,7 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "ift/detail/objective.hpp"
@@ -88,7 +89,10 @@ struct BFGS {
 
     Vector x = State::to_vector(x0);
     if (!detail::all_finite(x)) return detail::non_finite_start(x0);
-    auto [value, gradient] = objective.value_and_gradient(x);
+    // Named variables, not a structured binding: lambdas below capture them.
+    auto initial = objective.value_and_gradient(x);
+    auto value = std::move(initial.first);
+    auto gradient = std::move(initial.second);
     double gradient_norm = detail::value_norm(gradient);
     if (!std::isfinite(detail::to_double(value)) || !std::isfinite(gradient_norm))
       return detail::make_solution<X>(x, Status::non_finite, 0, gradient_norm);

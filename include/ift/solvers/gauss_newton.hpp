@@ -13,6 +13,7 @@
 #include <cmath>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <Eigen/QR>
@@ -47,7 +48,10 @@ struct GaussNewton {
 
     Vector x = State::to_vector(x0);
     if (!detail::all_finite(x)) return detail::non_finite_start(x0);
-    auto [r, J] = residuals.value_and_jacobian(x);
+    // Named variables, not a structured binding: lambdas below capture them.
+    auto initial = residuals.value_and_jacobian(x);
+    auto r = std::move(initial.first);
+    auto J = std::move(initial.second);
     Vector gradient = J.transpose() * r;
     double gradient_norm = detail::value_norm(gradient);
     double cost = detail::half_squared_norm(r);

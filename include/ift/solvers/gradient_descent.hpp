@@ -6,7 +6,10 @@
 // It has no line search on purpose: it is the plain iteration of the seed notebook, and the
 // unrolled baseline the implicit derivative is compared with.
 
+#include <cmath>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "ift/detail/objective.hpp"
 #include "ift/solution.hpp"

@@ -17,6 +17,7 @@
 #include <deque>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -84,7 +85,10 @@ struct LBFGS {
 
     Vector x = State::to_vector(x0);
     if (!detail::all_finite(x)) return detail::non_finite_start(x0);
-    auto [value, gradient] = objective.value_and_gradient(x);
+    // Named variables, not a structured binding: lambdas below capture them.
+    auto initial = objective.value_and_gradient(x);
+    auto value = std::move(initial.first);
+    auto gradient = std::move(initial.second);
     double gradient_norm = detail::value_norm(gradient);
     if (!std::isfinite(detail::to_double(value)) || !std::isfinite(gradient_norm))
       return detail::make_solution<X>(x, Status::non_finite, 0, gradient_norm);

@@ -18,14 +18,16 @@
 // makes repeated rejections raise μ ever faster. μ₀ = τ · maxᵢ Aᵢᵢ/Dᵢ with τ = `initial_damping`.
 //
 // Rounding: once the predicted reduction is below the rounding error of F, ϱ is noise; such a
-// step is accepted (ϱ taken as 1) unless F grew beyond rounding, since the model is exact to
-// that order. The damping values μ, D take no part in derivatives: they are plain doubles.
+// step is accepted (ϱ taken as 1) when F did not grow beyond rounding and the gradient norm went
+// down, the one test the values can still decide. The damping values μ, D take no part in
+// derivatives: they are plain doubles.
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <Eigen/Cholesky>
@@ -63,7 +65,10 @@ struct LevenbergMarquardt {
 
     Vector x = State::to_vector(x0);
     if (!detail::all_finite(x)) return detail::non_finite_start(x0);
-    auto [r, J] = residuals.value_and_jacobian(x);
+    // Named variables, not a structured binding: lambdas below capture them.
+    auto initial = residuals.value_and_jacobian(x);
+    auto r = std::move(initial.first);
+    auto J = std::move(initial.second);
     Matrix A = J.transpose() * J;
     Vector gradient = J.transpose() * r;
     double gradient_norm = detail::value_norm(gradient);
@@ -128,25 +133,31 @@ struct LevenbergMarquardt {
       const double actual = cost - trial_cost;
       const double allowance = detail::rounding_allowance(cost);
       const bool model_resolved = predicted > allowance;
-      const bool accept =
+      bool accept =
           solved && std::isfinite(trial_cost) && (model_resolved ? actual > 0.0 : actual >= -allowance);
-
       if (accept) {
         auto [next_r, next_J] = residuals.value_and_jacobian(trial);
         if (!detail::all_finite(next_J.reshaped()))
           return detail::make_solution<X>(x, Status::non_finite, k, gradient_norm);
-        x = trial;
-        r = std::move(next_r);
-        J = std::move(next_J);
-        A = J.transpose() * J;
-        gradient = J.transpose() * r;
-        gradient_norm = detail::value_norm(gradient);
-        cost = trial_cost;
-        update_scaling();
-        const double rho = model_resolved ? actual / predicted : 1.0;
-        mu *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
-        nu = 2.0;
-      } else {
+        Vector next_gradient = next_J.transpose() * next_r;
+        const double next_gradient_norm = detail::value_norm(next_gradient);
+        // Below rounding the cost cannot judge the step: it must at least reduce the gradient.
+        accept = model_resolved || next_gradient_norm < gradient_norm;
+        if (accept) {
+          x = trial;
+          r = std::move(next_r);
+          J = std::move(next_J);
+          A = J.transpose() * J;
+          gradient = std::move(next_gradient);
+          gradient_norm = next_gradient_norm;
+          cost = trial_cost;
+          update_scaling();
+          const double rho = model_resolved ? actual / predicted : 1.0;
+          mu *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
+          nu = 2.0;
+        }
+      }
+      if (!accept) {
         // The damping has shrunk the step below the resolution of x: nothing is left to try.
         if ((solved && detail::value_norm(step) <= epsilon * (detail::value_norm(x) + epsilon)) ||
             !std::isfinite(mu * nu))

@@ -9,9 +9,13 @@
 //
 // Rounding: near a minimiser with L(x*) ≠ 0 the decrease a good step achieves, about ½‖∇L‖²/λ,
 // falls below the rounding error of L itself (≈ ε|L|) long before ‖∇L‖ reaches a tight `tol`.
-// A strict sufficient-decrease test would then reject an excellent step and stall. Both searches
-// therefore allow an increase of `rounding_allowance(φ(0))`, in the spirit of Hager and Zhang's
-// approximate Wolfe conditions; the curvature test on slopes, which are accurate, still applies.
+// A strict sufficient-decrease test would then reject an excellent step and stall. When the first
+// trial step's predicted change α₀|φ'(0)| is itself below `rounding_allowance(φ(0))`, the values
+// cannot judge the step, and both searches accept an increase up to that allowance (in the spirit
+// of Hager and Zhang's approximate Wolfe conditions; the curvature test on slopes, which are
+// accurate, still applies). When the proposed step promises a real decrease the tests are strict
+// and also ask for φ(α) < φ(0), so a direction that only looks like descent (a wrong derivative)
+// cannot creep uphill, or stand still, by steps too small to change φ.
 
 #include <algorithm>
 #include <cmath>
@@ -42,6 +46,13 @@ inline Status line_search_failure(LineSearchOutcome outcome) {
 /// The increase of φ attributed to rounding and accepted as "no increase".
 inline double rounding_allowance(double phi0) { return 1e-12 * std::abs(phi0); }
 
+/// The allowance a search starting with `step` uses: none unless the first step's predicted
+/// change α₀|φ'(0)| is within rounding (see the top of this header).
+inline double search_allowance(double phi0, double dphi0, double step) {
+  const double allowance = rounding_allowance(phi0);
+  return step * std::abs(dphi0) <= allowance ? allowance : 0.0;
+}
+
 /// Armijo backtracking: the first α of α₀, α₁, … with
 ///   φ(α) ≤ φ(0) + c₁ α φ'(0)          (c₁ = 10⁻⁴),
 /// each new α the minimiser of the quadratic through φ(0), φ'(0), φ(α), kept in [α/10, α/2] so
@@ -52,7 +63,7 @@ template <class Phi>
 LineSearchResult backtracking_line_search(Phi&& phi, double phi0, double dphi0, double step = 1.0) {
   constexpr double c1 = 1e-4;
   constexpr int max_evaluations = 60;
-  const double allowance = rounding_allowance(phi0);
+  const double allowance = search_allowance(phi0, dphi0, step);
   bool any_finite = false;
   for (int i = 0; i < max_evaluations; ++i) {
     const double value = phi(step);
@@ -61,7 +72,8 @@ LineSearchResult backtracking_line_search(Phi&& phi, double phi0, double dphi0, 
       continue;
     }
     any_finite = true;
-    if (value <= phi0 + c1 * step * dphi0 + allowance) return {step, LineSearchOutcome::accepted};
+    if (value <= phi0 + c1 * step * dphi0 + allowance && (allowance > 0.0 || value < phi0))
+      return {step, LineSearchOutcome::accepted};
     // The test failed, so value − φ(0) − αφ'(0) > 0 and the quadratic has a positive minimiser.
     const double quadratic = -dphi0 * step * step / (2.0 * (value - phi0 - dphi0 * step));
     step = std::clamp(quadratic, 0.1 * step, 0.5 * step);
@@ -113,8 +125,10 @@ LineSearchResult strong_wolfe_line_search(Phi&& phi, double phi0, double dphi0, 
   constexpr double c1 = 1e-4;
   constexpr double c2 = 0.9;
   constexpr int max_evaluations = 40;
-  const double allowance = rounding_allowance(phi0);
-  const auto sufficient = [&](const Trial& t) { return t.value <= phi0 + c1 * t.step * dphi0 + allowance; };
+  const double allowance = search_allowance(phi0, dphi0, step);
+  const auto sufficient = [&](const Trial& t) {
+    return t.value <= phi0 + c1 * t.step * dphi0 + allowance && (allowance > 0.0 || t.value < phi0);
+  };
   const auto curvature = [&](const Trial& t) { return std::abs(t.slope) <= -c2 * dphi0; };
 
   int evaluations = 0;
