@@ -106,6 +106,40 @@ TEST_CASE("Arithmetic with a double on either side", "[var]") {
   CHECK(tape.gradient(3 * a - a / 2, a) == Approx(2.5));
 }
 
+TEST_CASE("Each arithmetic operator against central differences, Vars and doubles on either side", "[var]") {
+  const auto plus = [](auto a, auto b) { return a + b; };
+  const auto minus = [](auto a, auto b) { return a - b; };
+  const auto times = [](auto a, auto b) { return a * b; };
+  const auto divide = [](auto a, auto b) { return a / b; };
+  const auto check = [](const char* name, auto op) {
+    for (const auto& point : std::vector<std::array<double, 2>>{{0.7, 1.9}, {-2.5, 0.4}, {3.0, -1.25}}) {
+      const double a0 = point[0], b0 = point[1];
+      INFO(name << " at (" << a0 << ", " << b0 << ")");
+      const double da_fd = central_difference([&](double a) { return op(a, b0); }, a0);
+      const double db_fd = central_difference([&](double b) { return op(a0, b); }, b0);
+      Tape tape;
+      const Var a = a0, b = b0;
+      const auto [da, db] = tape.gradient(op(a, b), a, b);
+      CHECK(da == Approx(da_fd).epsilon(1e-7));
+      CHECK(db == Approx(db_fd).epsilon(1e-7));
+      CHECK(tape.gradient(op(a, b0), a) == Approx(da_fd).epsilon(1e-7));
+      CHECK(tape.gradient(op(a0, b), b) == Approx(db_fd).epsilon(1e-7));
+      CHECK(op(a, b).value() == op(a0, b0));
+      CHECK(op(a, b0).value() == op(a0, b0));
+      CHECK(op(a0, b).value() == op(a0, b0));
+    }
+  };
+  check("+", plus);
+  check("-", minus);
+  check("*", times);
+  check("/", divide);
+  for (double x0 : {-1.5, 0.0, 2.0}) {
+    Tape tape;
+    const Var x = x0;
+    CHECK(tape.gradient(-x, x) == Approx(central_difference([](double v) { return -v; }, x0)));
+  }
+}
+
 TEST_CASE("Compound assignment records the same operations", "[var]") {
   Tape tape;
   const Var x = 3.0, w = 0.5;
