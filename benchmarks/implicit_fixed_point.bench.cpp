@@ -1,0 +1,283 @@
+// Fixed-point problems: implicit against unrolled gradients, and their cost against the primal
+// solve.
+//
+//  * seed002_fixed_point: the 2-D map of seed 002, F(x; α, β) = [√(α − x₀x₁), √((57 − x₁)/(β F₀))]
+//    at α = 10, β = 3 from (1.5, 3.5). Implicit methods and the primal solve iterate x ← F(x) to
+//    ‖F(x) − x‖ ≤ 1e-10; the unrolled ones take the seed's 1000 plain iterations. A sweep over the
+//    iteration count (tolerances for the implicit rule, fixed counts for unrolling) shows how time
+//    and tape grow with iterations.
+//  * deq_fixed_point: a deep-equilibrium layer x = tanh(W x + θ), W dense with spectral norm 0.9,
+//    n = 100 and 1000, Anderson acceleration.
+//  * large_fixed_point: a banded contraction xᵢ = θᵢ + ¼ tanh(xᵢ₋₁) + ¼ tanh(xᵢ₊₁) + ⅕ sin(xᵢ),
+//    n = 10,000 and 100,000, Anderson; only the matrix-free adjoint (GMRES), the dense Jacobian
+//    would hold n² = 10¹⁰ entries.
+//
+// The loss is wᵀx* for a fixed random w; θ = (α, β) for the seed, θ ∈ ℝⁿ otherwise.
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "ift/fixed_point.hpp"
+#include "implicit_support.hpp"
+
+namespace {
+
+template <class T>
+struct Para {
+  T alpha;
+  T beta;
+};
+
+Eigen::VectorXd random_vector(Eigen::Index n, unsigned seed, double scale = 1.0) {
+  std::mt19937 random(seed);
+  std::normal_distribution<double> normal(0.0, scale);
+  Eigen::VectorXd v(n);
+  for (Eigen::Index i = 0; i < n; ++i) v(i) = normal(random);
+  return v;
+}
+
+/// wᵀx over any scalar.
+template <class X>
+auto weighted_sum(const Eigen::VectorXd& w, const X& x) {
+  using S = typename X::Scalar;
+  S sum = w(0) * x(0);
+  for (Eigen::Index i = 1; i < x.size(); ++i) sum += w(i) * x(i);
+  return sum;
+}
+
+// -----------------------------------------------------------------------------------------------
+
+struct Seed002 {
+  static constexpr int n = 2;
+  Para<double> theta{10.0, 3.0};
+  Eigen::Vector2d start{1.5, 3.5};
+  Eigen::Vector2d w{1.0, 1.0};
+  ift::Iteration solver{};
+  int unrolled_iterations = 1000;
+
+  static constexpr auto map = [](const auto& x, const auto& p) {
+    using std::sqrt;
+    using S = typename std::decay_t<decltype(x)>::Scalar;
+    const S f0 = sqrt(p.alpha - x(0) * x(1));
+    return Eigen::Matrix<S, 2, 1>(f0, sqrt((57 - x(1)) / (p.beta * f0)));
+  };
+
+  template <class P, class Adjoint>
+  auto solve(const P& p, const Adjoint& adjoint) const {
+    if constexpr (std::is_same_v<Adjoint, ift::Unrolled>) {
+      // A negative tolerance is never met: exactly `unrolled_iterations` steps, like the seed's scan.
+      const ift::Iteration fixed{.tol = -1.0, .max_iter = unrolled_iterations, .throw_on_failure = false};
+      return ift::fixed_point(map, start, p, fixed, adjoint);
+    } else {
+      return ift::fixed_point(map, start, p, solver, adjoint);
+    }
+  }
+  template <class X>
+  auto loss(const X& x) const {
+    return weighted_sum(w, x);
+  }
+};
+
+// -----------------------------------------------------------------------------------------------
+
+/// W with spectral norm `norm`: a Gaussian matrix rescaled by its largest singular value (power
+/// iteration on WᵀW).
+Eigen::MatrixXd contraction_matrix(Eigen::Index n, double norm, unsigned seed) {
+  const Eigen::VectorXd entries = random_vector(n * n, seed);
+  Eigen::MatrixXd w = Eigen::Map<const Eigen::MatrixXd>(entries.data(), n, n);
+  Eigen::VectorXd v = Eigen::VectorXd::Ones(n).normalized();
+  double sigma = 0.0;
+  for (int k = 0; k < 200; ++k) {
+    const Eigen::VectorXd u = w.transpose() * (w * v);
+    sigma = std::sqrt(u.norm());
+    v = u.normalized();
+  }
+  return w * (norm / sigma);
+}
+
+struct Deq {
+  Eigen::MatrixXd weights;
+  Eigen::VectorXd theta;
+  Eigen::VectorXd w;
+  Eigen::VectorXd direction;
+  Eigen::VectorXd start;
+  ift::Anderson solver{};
+
+  explicit Deq(Eigen::Index n)
+      : weights(contraction_matrix(n, 0.9, 3)),
+        theta(random_vector(n, 4)),
+        w(random_vector(n, 5)),
+        direction(random_vector(n, 6)),
+        start(Eigen::VectorXd::Zero(n)) {}
+
+  template <class P, class Adjoint>
+  auto solve(const P& p, const Adjoint& adjoint) const {
+    const auto map = [this](const auto& x, const auto& b) {
+      using S = typename std::decay_t<decltype(x)>::Scalar;
+      using std::tanh;
+      bench::VectorX<S> z = weights * x + b;
+      for (Eigen::Index i = 0; i < z.size(); ++i) z(i) = tanh(z(i));
+      return z;
+    };
+    return ift::fixed_point(map, start, p, solver, adjoint);
+  }
+  template <class X>
+  auto loss(const X& x) const {
+    return weighted_sum(w, x);
+  }
+};
+
+// -----------------------------------------------------------------------------------------------
+
+struct Banded {
+  static constexpr double coupling = 0.25;
+  static constexpr double self = 0.2;
+  Eigen::VectorXd theta;
+  Eigen::VectorXd w;
+  Eigen::VectorXd direction;
+  Eigen::VectorXd start;
+  ift::Anderson solver{};
+
+  explicit Banded(Eigen::Index n)
+      : theta(random_vector(n, 7)),
+        w(random_vector(n, 8)),
+        direction(random_vector(n, 9)),
+        start(Eigen::VectorXd::Zero(n)) {}
+
+  static constexpr auto map = [](const auto& x, const auto& p) {
+    using S = typename std::decay_t<decltype(x)>::Scalar;
+    using std::sin, std::tanh;
+    const Eigen::Index n = x.size();
+    bench::VectorX<S> t(n);
+    for (Eigen::Index i = 0; i < n; ++i) t(i) = tanh(x(i));
+    bench::VectorX<S> out(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      S fi = p(i) + self * sin(x(i));
+      if (i > 0) fi += coupling * t(i - 1);
+      if (i + 1 < n) fi += coupling * t(i + 1);
+      out(i) = fi;
+    }
+    return out;
+  };
+
+  template <class P, class Adjoint>
+  auto solve(const P& p, const Adjoint& adjoint) const {
+    return ift::fixed_point(map, start, p, solver, adjoint);
+  }
+  template <class X>
+  auto loss(const X& x) const {
+    return weighted_sum(w, x);
+  }
+
+  /// The exact gradient, independently of the library: with J = ∂F/∂x (tridiagonal) and
+  /// ∂F/∂θ = I, ∇θ(wᵀx*) = λ where λ = w + Jᵀλ, a contraction (‖J‖∞ ≤ 0.7) iterated to rounding.
+  Eigen::VectorXd exact_gradient() const {
+    const Eigen::VectorXd x = solve(theta, ift::Implicit<>{}).x;
+    const Eigen::Index n = x.size();
+    const Eigen::VectorXd sech2 = (1.0 - x.array().tanh().square()).matrix();
+    Eigen::VectorXd lambda = w;
+    for (int k = 0; k < 200; ++k) {
+      Eigen::VectorXd next = w;
+      for (Eigen::Index j = 0; j < n; ++j) {
+        // (Jᵀλ)ⱼ = Σᵢ J(i, j) λᵢ with J(j, j) = ⅕ cos xⱼ, J(j ± 1, j) = ¼ sech² xⱼ.
+        double s = self * std::cos(x(j)) * lambda(j);
+        if (j > 0) s += coupling * sech2(j) * lambda(j - 1);
+        if (j + 1 < n) s += coupling * sech2(j) * lambda(j + 1);
+        next(j) += s;
+      }
+      lambda = next;
+    }
+    return lambda;
+  }
+};
+
+// -----------------------------------------------------------------------------------------------
+
+/// Registers the methods on a problem shared by all of them; `unrolled_rev` only when asked.
+template <class Problem>
+void register_methods(const std::string& problem_name, long n, std::shared_ptr<const Problem> problem,
+                      const bench::Reference& reference, bool unrolled_rev) {
+  using bench::name;
+  constexpr int directions = std::is_same_v<Problem, Seed002> ? 2 : 1;
+  benchmark::RegisterBenchmark(name(problem_name, "primal", n).c_str(),
+                               [=](benchmark::State& s) { bench::primal(s, *problem); });
+  benchmark::RegisterBenchmark(name(problem_name, "implicit_fwd", n).c_str(), [=](benchmark::State& s) {
+    bench::forward<directions>(s, *problem, ift::Implicit<>{}, reference);
+  });
+  benchmark::RegisterBenchmark(name(problem_name, "implicit_rev", n).c_str(), [=](benchmark::State& s) {
+    bench::reverse(s, *problem, ift::Implicit<>{}, reference);
+  });
+  benchmark::RegisterBenchmark(name(problem_name, "implicit_rev_gmres", n).c_str(), [=](benchmark::State& s) {
+    bench::reverse(s, *problem, ift::Implicit<ift::GMRES>{}, reference);
+  });
+  benchmark::RegisterBenchmark(name(problem_name, "unrolled_fwd", n).c_str(), [=](benchmark::State& s) {
+    bench::forward<directions>(s, *problem, ift::Unrolled{}, reference);
+  });
+  if (unrolled_rev)
+    benchmark::RegisterBenchmark(name(problem_name, "unrolled_rev", n).c_str(), [=](benchmark::State& s) {
+      bench::reverse(s, *problem, ift::Unrolled{}, reference);
+    });
+}
+
+void register_seed002() {
+  const auto seed = std::make_shared<const Seed002>();
+  const bench::Reference reference = bench::dense_reference(seed);
+  register_methods("seed002_fixed_point", Seed002::n, seed, reference, true);
+
+  // Time and tape against the iteration count: tolerances for the implicit rule (the solver stops
+  // when it meets them), fixed step counts for unrolling.
+  for (const double tol : {1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12}) {
+    auto p = std::make_shared<Seed002>(*seed);
+    p->solver.tol = tol;
+    char suffix[32];
+    std::snprintf(suffix, sizeof suffix, "tol:%.0e", tol);
+    benchmark::RegisterBenchmark(
+        bench::name("seed002_fixed_point", "implicit_rev", Seed002::n, suffix).c_str(),
+        [=](benchmark::State& s) { bench::reverse(s, *p, ift::Implicit<>{}, reference); });
+  }
+  for (const int k : {10, 30, 100, 300, 1000, 3000}) {
+    auto p = std::make_shared<Seed002>(*seed);
+    p->unrolled_iterations = k;
+    benchmark::RegisterBenchmark(
+        bench::name("seed002_fixed_point", "unrolled_rev", Seed002::n, "iterations:" + std::to_string(k))
+            .c_str(),
+        [=](benchmark::State& s) { bench::reverse(s, *p, ift::Unrolled{}, reference); });
+  }
+}
+
+void register_deq() {
+  for (const long n : {100L, 1000L}) {
+    const auto deq = std::make_shared<const Deq>(n);
+    // Unrolled reverse at n = 1000 records about 2n² operations per Anderson step, over a gigabyte
+    // of tape for the whole solve: not run.
+    register_methods("deq_fixed_point", n, deq, bench::dense_reference(deq), n <= 100);
+  }
+}
+
+void register_large() {
+  for (const long n : {10000L, 100000L}) {
+    const auto banded = std::make_shared<const Banded>(n);
+    const bench::Reference reference([banded] { return banded->exact_gradient(); });
+    benchmark::RegisterBenchmark(bench::name("large_fixed_point", "primal", n).c_str(),
+                                 [=](benchmark::State& s) { bench::primal(s, *banded); });
+    benchmark::RegisterBenchmark(
+        bench::name("large_fixed_point", "implicit_rev_gmres", n).c_str(),
+        [=](benchmark::State& s) { bench::reverse(s, *banded, ift::Implicit<ift::GMRES>{}, reference); });
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  register_seed002();
+  register_deq();
+  register_large();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
