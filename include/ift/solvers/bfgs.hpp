@@ -69,7 +69,9 @@ inline double first_quasi_newton_step(double gradient_norm) { return std::min(1.
 /// BFGS with a dense inverse-Hessian approximation and a strong Wolfe line search; stops when
 /// ‖∇L(x)‖₂ ≤ `tol`. The default minimiser.
 struct BFGS {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::minimize;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "BFGS";
 
   double tol = 1e-9;                 ///< bound on ‖∇L(x)‖₂

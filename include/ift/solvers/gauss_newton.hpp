@@ -28,7 +28,9 @@ namespace ift {
 /// Gauss–Newton with a QR solve of the linearised problem and Armijo backtracking on ½‖r‖²;
 /// stops when ‖Jᵀr‖₂ ≤ `tol` or r = 0.
 struct GaussNewton {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::least_squares;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "GaussNewton";
 
   double tol = 1e-10;                ///< bound on ‖Jᵀr‖₂, the gradient of ½‖r‖²

@@ -19,7 +19,9 @@ namespace ift {
 
 /// Fixed-step gradient descent `x ← x − learning_rate · ∇L(x)` until ‖∇L(x)‖₂ ≤ `tol`.
 struct GradientDescent {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::minimize;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "GradientDescent";
 
   double learning_rate = 0.1;        ///< the step η

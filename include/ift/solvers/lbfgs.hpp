@@ -32,7 +32,9 @@ namespace ift {
 /// Limited-memory BFGS (two-loop recursion over the last `memory` pairs) with a strong Wolfe
 /// line search; stops when ‖∇L(x)‖₂ ≤ `tol`.
 struct LBFGS {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::minimize;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "LBFGS";
 
   int memory = 10;                   ///< number of (s, y) pairs kept

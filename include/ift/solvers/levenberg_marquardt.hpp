@@ -43,7 +43,9 @@ namespace ift {
 /// Every trial step, accepted or rejected, counts as one iteration. The default least-squares
 /// solver.
 struct LevenbergMarquardt {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::least_squares;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "LevenbergMarquardt";
 
   double initial_damping = 1e-3;     ///< τ in μ₀ = τ · maxᵢ (JᵀJ)ᵢᵢ / Dᵢ

@@ -63,7 +63,9 @@ bool regularised_newton_direction(const Matrix& H, const Vector& g, Vector& p) {
 /// Cholesky solve when the Hessian is not positive definite, and Armijo backtracking; stops when
 /// ‖∇L(x)‖₂ ≤ `tol`.
 struct NewtonMin {
+  /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::minimize;
+  /// The solver's name, used in error messages.
   static constexpr std::string_view name = "NewtonMin";
 
   double tol = 1e-10;                ///< bound on ‖∇L(x)‖₂
