@@ -425,27 +425,33 @@ Dual<T, N> operator/(const Dual<T, N>& x, const Dual<T, N>& y) {
   return detail::two_argument_rule(quotient, x, inverse, y, T(-quotient * inverse));
 }
 
+/// (a + u ε) + s = (a + s) + u ε for a constant s.
 template <class T, int N, detail::DualConstant<T> S>
 Dual<T, N> operator+(const Dual<T, N>& x, const S& s) {
   return Dual<T, N>(x.a + detail::level_constant<T>(s), x.v);
 }
+/// s + (a + u ε) = (s + a) + u ε for a constant s.
 template <class T, int N, detail::DualConstant<T> S>
 Dual<T, N> operator+(const S& s, const Dual<T, N>& x) {
   return Dual<T, N>(detail::level_constant<T>(s) + x.a, x.v);
 }
+/// (a + u ε) − s = (a − s) + u ε for a constant s.
 template <class T, int N, detail::DualConstant<T> S>
 Dual<T, N> operator-(const Dual<T, N>& x, const S& s) {
   return Dual<T, N>(x.a - detail::level_constant<T>(s), x.v);
 }
+/// s − (a + u ε) = (s − a) − u ε for a constant s.
 template <class T, int N, detail::DualConstant<T> S>
 Dual<T, N> operator-(const S& s, const Dual<T, N>& x) {
   return Dual<T, N>(detail::level_constant<T>(s) - x.a, -x.v);
 }
+/// (a + u ε)·s = a s + (u s) ε for a constant s.
 template <class T, int N, detail::DualConstant<T> S>
 Dual<T, N> operator*(const Dual<T, N>& x, const S& s) {
   const auto& c = detail::level_constant<T>(s);
   return Dual<T, N>(x.a * c, x.v * c);
 }
+/// s·(a + u ε) = s a + (s u) ε for a constant s.
 template <class T, int N, detail::DualConstant<T> S>
 Dual<T, N> operator*(const S& s, const Dual<T, N>& x) {
   const auto& c = detail::level_constant<T>(s);

@@ -64,8 +64,10 @@ struct Implicit {
   LinearSolverType linear_solver{};
 };
 
+/// True when the adjoint `A` is an `Implicit<LS>`.
 template <class A>
 inline constexpr bool is_implicit_v = false;
+/// True: `Implicit<LS>` is the implicit rule.
 template <class LS>
 inline constexpr bool is_implicit_v<Implicit<LS>> = true;
 
