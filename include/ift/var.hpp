@@ -759,7 +759,8 @@ class Tape {
     // A statement holds at most max_arguments arguments; more make a chain z₁ = Σ(first part),
     // z₂ = z₁ + Σ(next part), …, whose last variable is y.
     constexpr std::size_t most = detail::statement::max_arguments;
-    const std::size_t statements = variables <= most ? 1 : 1 + (variables - most + most - 2) / (most - 1);
+    // One statement of `most`, then ⌈(variables − most)/(most − 1)⌉ that also take the previous link.
+    const std::size_t statements = variables <= most ? 1 : 1 + (variables - 2) / (most - 1);
     reserve(statements, variables + statements);
     std::size_t k = 0;
     for (std::size_t s = 0; s < statements; ++s) {
