@@ -115,7 +115,8 @@ inline H2 hessian_seed(double x, int i) {
 /// dual with a constant (`double`, or the value type one level down) on either side.
 template <class F, class P>
 void check_binary(F f, P partials, std::initializer_list<std::pair<double, double>> points) {
-  for (const auto& [x, y] : points) {
+  for (const auto& point : points) {
+    const double x = point.first, y = point.second;
     INFO("(x, y) = (" << x << ", " << y << ")");
     const double fxy_value = f(x, y);
     const Partials p = partials(x, y);
