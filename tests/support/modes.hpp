@@ -3,12 +3,14 @@
 // x, dx/dθ and d²x/dθ². `solve(theta)` is a generic lambda returning x at θ's scalar.
 
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "ift/dual.hpp"
 #include "ift/var.hpp"
 
 namespace ift_test {
 
+/// x(θ), dx/dθ and d²x/dθ² (NaN when a mode defines no second derivative: see the caller).
 struct Expected {
   double x, dx, d2x;
 };
@@ -42,7 +44,7 @@ void check_scalar_modes(Solve&& solve, double theta, Expected e, double rel = 1e
     CHECK_THAT(x.a.a, WithinAbs(e.x, rel * (1 + std::abs(e.x))));
     CHECK_THAT(x.a.v(0), WithinAbs(e.dx, tol));
     CHECK_THAT(x.v(0).a, WithinAbs(e.dx, tol));
-    CHECK_THAT(x.v(0).v(0), WithinAbs(e.d2x, 100 * rel * (1 + std::abs(e.d2x))));
+    if (!std::isnan(e.d2x)) CHECK_THAT(x.v(0).v(0), WithinAbs(e.d2x, 100 * rel * (1 + std::abs(e.d2x))));
   }
   SECTION("Var") {
     ift::Tape tape;

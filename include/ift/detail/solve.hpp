@@ -36,6 +36,20 @@ bool throws_on_failure(const Solver& solver) {
     return true;
 }
 
+/// The problem as a function of x alone, θ bound. Solvers differentiate it (Newton's Jacobian, a
+/// minimiser's gradient) by calling it with x of a derivative scalar; θ is then rebound to that
+/// scalar so user functions always see x and θ of one scalar type.
+template <class Problem, class Theta>
+auto bind_parameters(const Problem& problem, const Theta& theta) {
+  return [&problem, &theta](const auto& x) {
+    using Q = state_scalar_t<std::decay_t<decltype(x)>>;
+    if constexpr (std::is_same_v<Q, tree_scalar_t<Theta>>)
+      return problem.primal(x, theta);
+    else
+      return problem.primal(x, rebind<Q>(theta));
+  };
+}
+
 /// Runs a built-in solver, or a user's callable `solve(fp, x0)` returning the state or a `Solution`
 /// of it (its convergence measure is then evaluated here, so every result reports one).
 template <class Problem, class Solver, class Fp, class X, class Theta>
@@ -114,7 +128,7 @@ auto solve(const Problem& problem, const X& x0, const P& theta, const Solver& so
   if constexpr (std::is_same_v<Adjoint, Unrolled>) {
     // The solver itself runs on θ's scalar, so derivatives flow through every iteration.
     const Y x0_s = rebind<S>(x0);
-    auto fp = [&](const auto& x) { return problem.primal(x, theta); };
+    auto fp = bind_parameters(problem, theta);
     Solution<Y> s = run_solver(problem, solver, fp, x0_s, theta);
     check(s, name, throws_on_failure(solver));
     return s;
@@ -126,7 +140,7 @@ auto solve(const Problem& problem, const X& x0, const P& theta, const Solver& so
     if (!all_finite(flatten(theta_d))) {
       s = Solution<X>{x0, Status::non_finite, 0, std::numeric_limits<double>::quiet_NaN()};
     } else {
-      auto fp = [&](const auto& x) { return problem.primal(x, theta_d); };
+      auto fp = bind_parameters(problem, theta_d);
       s = run_solver(problem, solver, fp, x0, theta_d);
     }
     check(s, name, throws_on_failure(solver));
