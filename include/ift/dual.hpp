@@ -21,6 +21,9 @@
 //   f(a + u ε)            = f(a) + f'(a) u ε                each function states its f' where it is defined
 //   g(a + u ε, b + w ε)   = g(a, b) + (∂₁g(a, b) u + ∂₂g(a, b) w) ε
 //
+// The value part is computed exactly as the same code on plain numbers would compute it (a/b is the
+// correctly rounded quotient, not a·(1/b)), so a computation on duals never changes its values.
+//
 // Nesting gives higher orders
 // ---------------------------
 // The value type T may itself be a Dual. Every rule is written in T arithmetic and calls T's own
@@ -55,11 +58,11 @@
 // * min, max, fmin, fmax return the selected argument with its tangent; on a tie the first argument.
 //   fmin and fmax ignore an argument whose value is NaN, as the <cmath> functions do.
 // * Classification: isfinite(x) holds only if the value and every tangent are finite, isnan(x) if any of
-//   them is NaN, isinf(x) otherwise; exactly one of the three holds. A NaN tangent is as much a bug as a
-//   NaN value: a solver that checks isfinite on dual iterates must not accept a point whose derivatives
-//   are garbage.
-// At these points only the first-order part is meaningful; a nested Dual's higher tangents may be
-// infinite or NaN there.
+//   them is NaN, isinf(x) if none is NaN and some is infinite; exactly one of the three holds. A NaN
+//   tangent is as much a bug as a NaN value: a solver that checks isfinite on dual iterates must not
+//   accept a point whose derivatives are garbage.
+// These conventions fix the first-order part. A nested Dual's higher tangents at such a point may be
+// infinite or NaN, except where the function is smooth there ((x²)'' = 2 at x = 0 comes out right).
 //
 // Comparisons compare values only (recursively, so nested duals compare their plain numbers). Branching
 // on a comparison follows one branch, and its derivative, as ordinary code does.
@@ -111,6 +114,7 @@ T scalar_constant(S s) {
     return T(static_cast<B>(s));
 }
 
+/// Two non-empty run-time tangents of different sizes were combined: different seedings were mixed.
 [[noreturn]] inline void throw_tangent_size_mismatch(Eigen::Index x, Eigen::Index y) {
   throw std::invalid_argument("ift::Dual: combining tangents of sizes " + std::to_string(x) + " and " +
                               std::to_string(y) +
@@ -212,8 +216,8 @@ bool value_is_nan(const X& x) {
 }  // namespace detail
 
 /// Forward-mode dual number: value `a` and `N` tangents `v` (`N = ift::Dynamic` for a run-time count).
-/// A plain aggregate-like struct with public members, nestable (`Dual<Dual<double>>`) for higher
-/// derivatives; see the comment at the top of this header for the algebra and conventions.
+/// A plain struct with public members (no expression templates), nestable (`Dual<Dual<double>>`)
+/// for higher derivatives; see the comment at the top of this header for the algebra and conventions.
 template <class T, int N>
 struct Dual {
   /// The value type, one level down.
