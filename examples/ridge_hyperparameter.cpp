@@ -61,8 +61,7 @@ int main() {
   const Data data = make_data(10, 15, 40);
   const Eigen::VectorXd w0 = Eigen::VectorXd::Zero(10);
 
-  // The training loss, generic over the scalar S of w (ρ arrives with the same scalar, or as a plain double
-  // while the solver differentiates with respect to w alone).
+  // The training loss, generic over the scalar: w and ρ arrive with one scalar type S.
   const auto training_loss = [&](const auto& w, const auto& rho) {
     using S = typename std::decay_t<decltype(w)>::Scalar;
     using std::exp;
