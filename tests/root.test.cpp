@@ -140,3 +140,16 @@ TEST_CASE("root: a user solver that closes over data", "[root]") {
   CHECK(s.residual_norm < 1e-10);
   CHECK_THAT(tape.gradient(s.x, theta), Catch::Matchers::WithinAbs(1.0 / 6.0, 1e-12));
 }
+
+TEST_CASE("root: a generic user solver can be unrolled", "[root]") {
+  // Written over any scalar, the user's solver runs on θ's scalar under ift::Unrolled.
+  const auto newton = [](const auto& fp, const auto& x0) {
+    auto x = x0;
+    for (int k = 0; k < 30; ++k) x = x - fp(x) / (2 * x);
+    return x;
+  };
+  const auto s = ift::root(g, 1.0, ift::Dual<double>(9.0, 1.0), newton, ift::Unrolled{});
+  CHECK(s.status == ift::Status::converged);
+  CHECK(s.residual_norm < 1e-12);
+  CHECK_THAT(s.x.v(0), Catch::Matchers::WithinAbs(1.0 / 6.0, 1e-12));
+}

@@ -81,7 +81,8 @@ auto linear_solve(MatVec&& matvec, const Eigen::MatrixBase<VectorB>& b, const P&
   using B = detail::VectorX<typename VectorB::Scalar>;
   const std::tuple<P, B> params(theta, B(b));
   const auto params_d = detail::base_values(params);
-  const auto& [theta_d, b_d] = params_d;
+  const auto& theta_d = std::get<0>(params_d);
+  const auto& b_d = std::get<1>(params_d);
   const auto apply = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd { return matvec(v, theta_d); };
   Eigen::VectorXd x;
   if constexpr (MatrixFreeLinearSolver<LS>) {

@@ -73,7 +73,9 @@ Solution<X> run_solver(const Problem& problem, const Solver& solver, Fp& fp, con
       static_assert(std::is_convertible_v<Result, X>,
                     "ift: a user solver must return the state (same type as x0) or an ift::Solution of it");
       Solution<X> s{X(solver(fp, x0)), Status::converged, 0, 0.0};
-      s.residual_norm = problem.measure(s.x, theta);
+      s.residual_norm =
+          problem.measure(unflat<X>(flat(s.x).unaryExpr([](const auto& v) { return to_double(v); }).eval()),
+                          base_values(theta));
       if (!std::isfinite(s.residual_norm) || !all_finite(s.x)) s.status = Status::non_finite;
       return s;
     }
