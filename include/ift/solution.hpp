@@ -13,23 +13,29 @@ namespace ift {
 
 /// Why a solver stopped.
 enum class Status {
-  converged,         ///< the convergence measure fell below `tol`
-  max_iterations,    ///< `max_iter` iterations without converging
-  non_finite,        ///< NaN or Inf in the initial guess, θ, a residual or an iterate
-  singular,          ///< a linear system inside the solver (or of the conditions) was singular
-  invalid_bracket,   ///< a bracketing solver's `[lo, hi]` does not bracket a sign change
-  stalled,           ///< no step reduced the convergence measure (line search or trust region failed)
+  converged,        ///< the convergence measure fell below `tol`
+  max_iterations,   ///< `max_iter` iterations without converging
+  non_finite,       ///< NaN or Inf in the initial guess, θ, a residual or an iterate
+  singular,         ///< a linear system inside the solver (or of the conditions) was singular
+  invalid_bracket,  ///< a bracketing solver's `[lo, hi]` does not bracket a sign change
+  stalled,          ///< no step reduced the convergence measure (line search or trust region failed)
 };
 
 /// A readable name for a status, used in error messages.
 constexpr std::string_view to_string(Status s) {
   switch (s) {
-    case Status::converged: return "converged";
-    case Status::max_iterations: return "reached the maximum number of iterations";
-    case Status::non_finite: return "met a non-finite value (NaN or Inf)";
-    case Status::singular: return "met a singular linear system";
-    case Status::invalid_bracket: return "was given an interval that does not bracket a sign change";
-    case Status::stalled: return "stalled: no step reduced the residual";
+    case Status::converged:
+      return "converged";
+    case Status::max_iterations:
+      return "reached the maximum number of iterations";
+    case Status::non_finite:
+      return "met a non-finite value (NaN or Inf)";
+    case Status::singular:
+      return "met a singular linear system";
+    case Status::invalid_bracket:
+      return "was given an interval that does not bracket a sign change";
+    case Status::stalled:
+      return "stalled: no step reduced the residual";
   }
   return "unknown status";
 }
@@ -37,10 +43,10 @@ constexpr std::string_view to_string(Status s) {
 /// The result of a solve. `x` carries derivatives w.r.t. θ when θ carries them.
 template <class Y>
 struct Solution {
-  Y x;                                  ///< the solution (or the last iterate when not converged)
-  Status status = Status::converged;    ///< why the solver stopped
-  int iterations = 0;                   ///< iterations the primal solver took
-  double residual_norm = 0.0;           ///< the solver's convergence measure at `x`
+  Y x;                                ///< the solution (or the last iterate when not converged)
+  Status status = Status::converged;  ///< why the solver stopped
+  int iterations = 0;                 ///< iterations the primal solver took
+  double residual_norm = 0.0;         ///< the solver's convergence measure at `x`
   /// True when the solver converged.
   explicit operator bool() const { return status == Status::converged; }
 };

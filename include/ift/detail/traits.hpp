@@ -69,10 +69,8 @@ using base_scalar_t = typename detail::base_scalar_of<std::remove_cvref_t<T>>::t
 
 /// `value(x)` is the identity on arithmetic types; the AD scalars and parameter trees overload it.
 template <class T>
-  requires std::is_arithmetic_v<T>
-constexpr T value(T x) noexcept {
-  return x;
-}
+requires std::is_arithmetic_v<T>
+constexpr T value(T x) noexcept { return x; }
 
 namespace detail {
 /// The plain `double` at the bottom of any nesting of AD scalars (used for control flow:
