@@ -39,6 +39,7 @@
 
 #include "ift/derivatives.hpp"
 #include "ift/dual.hpp"
+#include "ift/linalg/auto.hpp"
 #include "ift/linalg/bicgstab.hpp"
 #include "ift/linalg/cg.hpp"
 #include "ift/linalg/dense_lu.hpp"
@@ -46,6 +47,8 @@
 #include "ift/linalg/gmres.hpp"
 #include "ift/linalg/ldlt.hpp"
 #include "ift/linalg/linear_solver.hpp"
+#include "ift/linalg/sparse_lu.hpp"
+#include "ift/sparsity.hpp"
 #include "ift/tree.hpp"
 #include "ift/var.hpp"
 
@@ -189,14 +192,38 @@ std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp_conditions(const Conds& conds, c
   }
 }
 
-/// The linear solver used at AD levels of a nested derivative: Krylov methods run on doubles, so
-/// the outer levels of a second derivative (where n is small in practice) fall back to dense LU.
+/// The solver used with a Jacobian in T arithmetic: `ls` itself when it factorises such matrices,
+/// else dense LU. Krylov methods and the sparse LU run on doubles, so the outer levels of a second
+/// derivative (where n is small in practice) fall back to dense LU.
 template <class T, class LS>
 decltype(auto) direct_solver(const LS& ls) {
-  if constexpr (DirectLinearSolver<LS>)
+  if constexpr (requires(const MatrixX<T>& J) { ls.factor(J); })
     return (ls);
   else
     return DenseLU{};
+}
+
+/// The factorisation of ∂c/∂x at (x, θ) in T arithmetic, formed as `ls` wants it: densely (the
+/// problem's own shortcut, or forward duals), sparsely (detected pattern, coloured passes), or as the
+/// solver chooses (`Auto`).
+template <class Conds, class T, class Theta, class LS>
+auto factor_conditions(const Conds& conds, const VectorX<T>& x, const Theta& theta, const LS& ls) {
+  const auto c = [&](const auto& xd) {
+    using D = typename std::decay_t<decltype(xd)>::Scalar;
+    return conds(VectorX<D>(xd), rebind<D>(theta));
+  };
+  if constexpr (!std::is_same_v<T, double> || requires { conds.jacobian_x(x, theta); }) {
+    if constexpr (SparseLinearSolver<LS> && std::is_same_v<T, double>)
+      return ls.factor(Eigen::SparseMatrix<double>(conds.jacobian_x(x, theta).sparseView()));
+    else
+      return direct_solver<T>(ls).factor(jacobian_x(conds, x, theta));
+  } else if constexpr (requires { ls.factor_jacobian(c, x); }) {
+    return ls.factor_jacobian(c, x);
+  } else if constexpr (SparseLinearSolver<LS>) {
+    return ls.factor(sparse_jacobian(c, x));
+  } else {
+    return direct_solver<T>(ls).factor(jacobian(c, x));
+  }
 }
 
 /// Solves ∂c/∂x · X = B in T arithmetic (the forward rule), with one factorisation for all columns.
@@ -217,7 +244,7 @@ MatrixX<T> tangent_solve(const Conds& conds, const VectorX<T>& x, const Theta& t
     for (Eigen::Index k = 0; k < b.cols(); ++k) out.col(k) = ls.solve(apply, Eigen::VectorXd(b.col(k)));
     return out;
   } else {
-    return direct_solver<T>(ls).factor(jacobian_x(conds, x, theta)).solve(b);
+    return factor_conditions(conds, x, theta, ls).solve(b);
   }
 }
 
@@ -278,9 +305,9 @@ VectorX<Var> reverse_rule(const Conds& conds, const Eigen::VectorXd& x_star, con
                        theta_bar[k] = -g(static_cast<Eigen::Index>(k));
                    });
   };
-  if constexpr (DirectLinearSolver<LS>) {
+  if constexpr (DenseLinearSolver<LS> || SparseLinearSolver<LS>) {
     // Factorise now, while the forward pass runs; the backward pass only back-substitutes.
-    record([factor = ls.factor(jacobian_x(conds, x_star, theta_d))](const Eigen::VectorXd& x_bar) {
+    record([factor = factor_conditions(conds, x_star, theta_d, ls)](const Eigen::VectorXd& x_bar) {
       return Eigen::VectorXd(factor.solve_transposed(x_bar));
     });
   } else {

@@ -54,7 +54,7 @@ struct MatrixFreeLinearConditions {
 /// on mismatched sizes and `SingularJacobianError` when A is singular.
 /// Cost: one factorisation of A's values; each tangent direction or adjoint is one more back-substitution.
 template <class MatrixA, class VectorB, class LS = DenseLU>
-requires DirectLinearSolver<LS>
+requires DenseLinearSolver<LS>
 auto linear_solve(const Eigen::MatrixBase<MatrixA>& A, const Eigen::MatrixBase<VectorB>& b,
                   const LS& solver = {}) {
   if (A.rows() != A.cols() || A.rows() != b.rows() || b.cols() != 1) {

@@ -324,9 +324,9 @@ Eigen::Index leaf_count(const T& t) {
 /// Joins the AD scalars of two subtrees; `double` stands for "no AD leaf yet".
 template <class A, class B>
 struct common_ad_scalar {
-  static_assert(!ADScalar<A> || !ADScalar<B> || std::is_same_v<A, B>,
+  static_assert(std::is_same_v<A, double> || std::is_same_v<B, double> || std::is_same_v<A, B>,
                 "ift: all AD leaves of a parameter tree must share one scalar type");
-  using type = std::conditional_t<ADScalar<A>, A, B>;
+  using type = std::conditional_t<std::is_same_v<A, double>, B, A>;
 };
 
 template <class T, TreeKind Kind = kind_v<T>>
@@ -349,7 +349,7 @@ struct children_scalar<std::pair<A, B>> : fold_tree_scalar<A, B> {};
 
 template <class T>
 struct tree_scalar<T, TreeKind::leaf> {
-  using type = std::conditional_t<ADScalar<T>, T, double>;
+  using type = std::conditional_t<std::is_arithmetic_v<T>, double, T>;
 };
 template <class T>
 struct tree_scalar<T, TreeKind::eigen> : tree_scalar<typename T::Scalar> {};
@@ -532,7 +532,7 @@ requires Tree<T> Eigen::Matrix < tree_scalar_t<T>, Eigen::Dynamic,
   Eigen::Matrix<S, Eigen::Dynamic, 1> flat(tree_size(tree));
   Eigen::Index k = 0;
   for_each_leaf(tree, [&](const auto& leaf) {
-    if constexpr (ADScalar<decltype(leaf)>)
+    if constexpr (!std::is_arithmetic_v<std::remove_cvref_t<decltype(leaf)>>)
       flat(k++) = leaf;
     else
       flat(k++) = detail::constant_of<S>(static_cast<double>(leaf));

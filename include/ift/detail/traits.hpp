@@ -15,6 +15,7 @@ template <class T, int N = 1>
 struct Dual;
 class Var;
 class Tape;
+class Tracer;
 
 template <class T>
 struct is_dual : std::false_type {};
@@ -26,9 +27,14 @@ inline constexpr bool is_dual_v = is_dual<std::remove_cvref_t<T>>::value;
 template <class T>
 inline constexpr bool is_var_v = std::is_same_v<std::remove_cvref_t<T>, Var>;
 
-/// A leaf of a parameter tree: a built-in arithmetic type or one of the AD scalars.
 template <class T>
-concept Scalar = std::is_arithmetic_v<std::remove_cvref_t<T>> || is_dual_v<T> || is_var_v<T>;
+inline constexpr bool is_tracer_v = std::is_same_v<std::remove_cvref_t<T>, Tracer>;
+
+/// A leaf of a parameter tree: a built-in arithmetic type, one of the AD scalars, or the sparsity
+/// tracer (which carries dependency sets instead of derivatives).
+template <class T>
+concept Scalar =
+    std::is_arithmetic_v<std::remove_cvref_t<T>> || is_dual_v<T> || is_var_v<T> || is_tracer_v<T>;
 
 /// A scalar that carries derivatives.
 template <class T>

@@ -9,17 +9,28 @@
 // the damped method converge from starting points where the plain one diverges). Near a regular
 // root the full step α = 1 is accepted and convergence is quadratic.
 //
-// J is factorised by LU with partial pivoting. Before the solve the factorisation of J's values
-// is checked: a zero pivot or a reciprocal condition number below n·ε means the direction would
-// carry no correct digit, and the solver stops with `Status::singular` instead of producing
-// NaN or a wild step.
+// How J d = −f is solved is the `linear_solver` field, any `ift::LinearSolver`:
+//  * dense (default `DenseLU`): J by chunked forward duals. With DenseLU the factorisation of J's
+//    values is checked: a zero pivot or a reciprocal condition number below n·ε means the direction
+//    would carry no correct digit, and the solver stops with `Status::singular` instead of producing
+//    NaN or a wild step;
+//  * sparse (`SparseLU`, or a user's sparse solver): J's pattern is detected once per solve, at x0,
+//    and J is filled by one forward pass per four colours of it (sparsity.hpp) — O(n) per step for a
+//    banded J;
+//  * matrix-free (`GMRES`, `BiCGSTAB`, `CG`): Newton–Krylov, J never formed, each product J v one
+//    forward pass on `Dual<double, 1>`;
+//  * `Auto`: dense for small n or a dense pattern, sparse otherwise, decided once per solve.
+// A solver that reports J singular (or a Krylov method that does not converge) stops Newton with
+// `Status::singular`.
 //
-// The arithmetic runs in the scalar type of x, so on AD scalars (unrolled differentiation) the
-// derivatives flow through J, the solve and the step; every decision compares plain values.
+// On AD scalars (unrolled differentiation) the arithmetic runs in the scalar type of x, so the
+// derivatives flow through J, the solve and the step; J is then dense and factorised by LU in that
+// scalar type, whatever `linear_solver` says. Every decision compares plain values.
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -31,8 +42,11 @@
 
 #include "ift/derivatives.hpp"
 #include "ift/dual.hpp"
+#include "ift/errors.hpp"
+#include "ift/linalg/any_linear_solver.hpp"
 #include "ift/solution.hpp"
 #include "ift/solvers/solver.hpp"
+#include "ift/sparsity.hpp"
 #include "ift/tree.hpp"
 
 namespace ift {
@@ -106,21 +120,93 @@ CheckedJacobian<typename X::Scalar> checked_jacobian(F& f, const X& x, std::stri
   return out;
 }
 
+/// The Newton direction d = −J⁻¹f(x) on doubles, J formed and solved as the linear solver wants;
+/// keeps the sparsity pattern (and its colouring) found at the first step for the whole solve.
+class NewtonStep {
+ public:
+  explicit NewtonStep(const AnyLinearSolver& ls) : ls_(ls), form_(ls.form()) {}
+
+  template <class F, class X>
+  Status direction(F& f, const X& x, const X& fx, X& d, std::string_view solver) {
+    if (fx.size() != x.size())
+      throw std::invalid_argument(std::string("ift::") + std::string(solver) +
+                                  ": f must return as many residuals as x has entries");
+    if (form_ == AnyLinearSolver::Form::automatic) decide(f, x);
+    try {
+      switch (form_) {
+        case AnyLinearSolver::Form::matrix_free: {
+          const auto apply = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd { return jvp(f, x, v).second; };
+          d = -ls_.solve(apply, Eigen::VectorXd(fx));
+          return d.allFinite() ? Status::converged : Status::non_finite;
+        }
+        case AnyLinearSolver::Form::sparse: {
+          if (!pattern_) {
+            pattern_ = sparsity_pattern(f, x);
+            colouring_ = colour_columns(*pattern_);
+          }
+          const Eigen::SparseMatrix<double> J = sparse_jacobian(f, x, *pattern_, colouring_);
+          if (!Eigen::Map<const Eigen::VectorXd>(J.valuePtr(), J.nonZeros()).allFinite())
+            return Status::non_finite;
+          d = -ls_.solve(J, Eigen::VectorXd(fx));
+          return Status::converged;
+        }
+        default: {
+          if (form_ == AnyLinearSolver::Form::dense && !ls_.target<DenseLU>()) {
+            const Eigen::MatrixXd J = ift::jacobian(f, x);
+            if (!J.allFinite()) return Status::non_finite;
+            d = -ls_.solve(J, Eigen::VectorXd(fx));
+            return Status::converged;
+          }
+          const auto jac = checked_jacobian(f, x, solver);
+          if (jac.status == Status::converged) d = -jac.values_lu.solve(fx);
+          return jac.status;
+        }
+      }
+    } catch (const SingularJacobianError&) {
+      return Status::singular;
+    } catch (const SolverError&) {
+      return Status::singular;
+    }
+  }
+
+ private:
+  // Auto: dense below its threshold, else by the pattern at the first step.
+  template <class F, class X>
+  void decide(F& f, const X& x) {
+    form_ = AnyLinearSolver::Form::dense;
+    if (x.size() < ls_.dense_below()) return;
+    pattern_ = sparsity_pattern(f, x);
+    if (!ls_.prefers_sparse(*pattern_)) return;
+    colouring_ = colour_columns(*pattern_);
+    form_ = AnyLinearSolver::Form::sparse;
+  }
+
+  const AnyLinearSolver& ls_;
+  AnyLinearSolver::Form form_;
+  std::optional<SparsityPattern> pattern_;
+  ColumnColouring colouring_;
+};
+
 }  // namespace detail
 
 /// Damped Newton's method with a backtracking line search on ½‖f(x)‖², for a scalar or an Eigen
-/// vector (fixed or dynamic size); the Jacobian comes from forward-mode duals.
+/// vector (fixed or dynamic size); the Jacobian comes from forward-mode duals, densely, sparsely
+/// (detected pattern) or as products only, as `linear_solver` wants.
 ///
 /// Converged when `‖f(x)‖₂ ≤ tol`; `residual_norm` is that norm at the returned `x`. Stops with
 /// `Status::singular` when J is numerically singular, `Status::stalled` when the line search
 /// finds no decrease of ‖f‖ (for instance when ‖f‖ cannot get below `tol` in floating point),
 /// `Status::non_finite` for NaN or Inf in `x0`, `f(x0)` or J; `x` is then the last iterate.
+///
+/// `ift::Newton{.linear_solver = ift::SparseLU{}}` for large sparse J, `ift::GMRES{}` for
+/// Newton–Krylov, `ift::Auto{}` to choose, or any user type satisfying `ift::LinearSolver`.
 struct Newton {
   /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::root;
   /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Newton";
 
+  AnyLinearSolver linear_solver{};   ///< solves J d = −f(x) (vector x of double; see the file comment)
   double tol = 1e-10;                ///< bound on ‖f(x)‖₂
   int max_iter = 100;                ///< maximum number of Newton steps
   bool throw_on_failure = true;      ///< read by the entry points (`detail::check`)
@@ -142,6 +228,8 @@ struct Newton {
       out.status = Status::non_finite;
       return out;
     }
+    std::optional<detail::NewtonStep> step;
+    if constexpr (!Scalar<X>) step.emplace(linear_solver);
     for (int k = 1; out.residual_norm > tol; ++k) {
       if (k > max_iter) {
         out.status = Status::max_iterations;
@@ -157,17 +245,16 @@ struct Newton {
         if (slope == 0.0) out.status = Status::singular;
         if (out.status != Status::converged) return out;
         d = -fx / derivative;
+      } else if constexpr (std::is_same_v<typename X::Scalar, double>) {
+        out.status = step->direction(f, out.x, fx, d, name);
+        if (out.status != Status::converged) return out;
       } else {
         const auto jac = detail::checked_jacobian(f, out.x, name);
         if (jac.status != Status::converged) {
           out.status = jac.status;
           return out;
         }
-        if constexpr (std::is_same_v<typename X::Scalar, double>)
-          d = jac.values_lu.solve(fx);
-        else
-          d = jac.J.partialPivLu().solve(fx);
-        d = -d;
+        d = -jac.J.partialPivLu().solve(fx);
       }
       out.status = detail::residual_line_search(f, out.x, fx, out.residual_norm, d, min_step);
       if (out.status != Status::converged) return out;

@@ -1,0 +1,211 @@
+#pragma once
+// The sparsity tracer `ift::Tracer`: a scalar that carries, next to its value, the set of inputs it
+// depends on instead of a tangent.
+//
+// Seeding input j with the set {j} and running a function on tracers leaves in output i the set
+//   Sᵢ = { j : ∂fᵢ/∂xⱼ may be nonzero },
+// because every rule propagates sets as the chain rule propagates derivatives, with the numbers
+// forgotten:
+//
+//   S(a ± b) = S(a ∪ b) = S(a · b) = S(a / b) = S(a) ∪ S(b)
+//   S(g(a))  = S(a)                      for g with a derivative that is not identically zero
+//   S(g(a))  = ∅                         for locally constant g (floor, ceil, round, trunc)
+//
+// The pattern is structural: a product by a value that happens to be 0 keeps its dependencies, so
+// the pattern holds at every point where the same branches are taken. The value is carried only so
+// that code may branch on comparisons (`if (x > 0)`); such code gets the pattern of the branches
+// taken at the traced point. `min`, `max`, `fmin` and `fmax` keep both operands' sets, so a pattern
+// traced on one side of a kink stays valid on the other.
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <ostream>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "ift/detail/traits.hpp"
+
+namespace ift {
+
+/// A value together with the indices of the inputs it depends on (sorted, without repeats).
+class Tracer {
+ public:
+  /// The constant 0.
+  Tracer() = default;
+  /// A constant: depends on no input.
+  template <class A>
+  requires std::is_arithmetic_v<A> Tracer(A value) : value_(static_cast<double>(value)) {}
+  /// Input `index` with the given value.
+  Tracer(double value, int index) : value_(value), deps_{index} {}
+
+  /// The traced value.
+  double value() const { return value_; }
+  /// The inputs this value depends on, sorted.
+  const std::vector<int>& dependencies() const { return deps_; }
+
+  Tracer& operator+=(const Tracer& b) { return *this = *this + b; }
+  Tracer& operator-=(const Tracer& b) { return *this = *this - b; }
+  Tracer& operator*=(const Tracer& b) { return *this = *this * b; }
+  Tracer& operator/=(const Tracer& b) { return *this = *this / b; }
+
+  friend Tracer operator+(const Tracer& a) { return a; }
+  friend Tracer operator-(const Tracer& a) { return with(-a.value_, a); }
+  friend Tracer operator+(const Tracer& a, const Tracer& b) { return joined(a.value_ + b.value_, a, b); }
+  friend Tracer operator-(const Tracer& a, const Tracer& b) { return joined(a.value_ - b.value_, a, b); }
+  friend Tracer operator*(const Tracer& a, const Tracer& b) { return joined(a.value_ * b.value_, a, b); }
+  friend Tracer operator/(const Tracer& a, const Tracer& b) { return joined(a.value_ / b.value_, a, b); }
+
+  friend bool operator==(const Tracer& a, const Tracer& b) { return a.value_ == b.value_; }
+  friend auto operator<=>(const Tracer& a, const Tracer& b) { return a.value_ <=> b.value_; }
+
+  // Functions of one argument: the set passes through (rules above).
+#define IFT_TRACER_UNARY(f) \
+  friend Tracer f(const Tracer& a) { return with(std::f(a.value_), a); }
+  IFT_TRACER_UNARY(abs)
+  IFT_TRACER_UNARY(fabs)
+  IFT_TRACER_UNARY(sqrt)
+  IFT_TRACER_UNARY(cbrt)
+  IFT_TRACER_UNARY(exp)
+  IFT_TRACER_UNARY(exp2)
+  IFT_TRACER_UNARY(expm1)
+  IFT_TRACER_UNARY(log)
+  IFT_TRACER_UNARY(log1p)
+  IFT_TRACER_UNARY(log2)
+  IFT_TRACER_UNARY(log10)
+  IFT_TRACER_UNARY(sin)
+  IFT_TRACER_UNARY(cos)
+  IFT_TRACER_UNARY(tan)
+  IFT_TRACER_UNARY(asin)
+  IFT_TRACER_UNARY(acos)
+  IFT_TRACER_UNARY(atan)
+  IFT_TRACER_UNARY(sinh)
+  IFT_TRACER_UNARY(cosh)
+  IFT_TRACER_UNARY(tanh)
+  IFT_TRACER_UNARY(asinh)
+  IFT_TRACER_UNARY(acosh)
+  IFT_TRACER_UNARY(atanh)
+  IFT_TRACER_UNARY(erf)
+  IFT_TRACER_UNARY(erfc)
+  IFT_TRACER_UNARY(tgamma)
+  IFT_TRACER_UNARY(lgamma)
+#undef IFT_TRACER_UNARY
+
+  // Locally constant: no dependency.
+  friend Tracer floor(const Tracer& a) { return Tracer(std::floor(a.value_)); }
+  friend Tracer ceil(const Tracer& a) { return Tracer(std::ceil(a.value_)); }
+  friend Tracer round(const Tracer& a) { return Tracer(std::round(a.value_)); }
+  friend Tracer trunc(const Tracer& a) { return Tracer(std::trunc(a.value_)); }
+
+  // Functions of two arguments: the union of the sets.
+#define IFT_TRACER_BINARY(f) \
+  friend Tracer f(const Tracer& a, const Tracer& b) { return joined(std::f(a.value_, b.value_), a, b); }
+  IFT_TRACER_BINARY(pow)
+  IFT_TRACER_BINARY(atan2)
+  IFT_TRACER_BINARY(hypot)
+  IFT_TRACER_BINARY(fmin)
+  IFT_TRACER_BINARY(fmax)
+#undef IFT_TRACER_BINARY
+  friend Tracer min(const Tracer& a, const Tracer& b) { return joined(std::min(a.value_, b.value_), a, b); }
+  friend Tracer max(const Tracer& a, const Tracer& b) { return joined(std::max(a.value_, b.value_), a, b); }
+  /// |a| with the sign of b: depends on a only (the sign is locally constant).
+  friend Tracer copysign(const Tracer& a, const Tracer& b) {
+    return with(std::copysign(a.value_, b.value_), a);
+  }
+  friend Tracer fma(const Tracer& a, const Tracer& b, const Tracer& c) { return a * b + c; }
+
+  friend bool isfinite(const Tracer& a) { return std::isfinite(a.value_); }
+  friend bool isnan(const Tracer& a) { return std::isnan(a.value_); }
+  friend bool isinf(const Tracer& a) { return std::isinf(a.value_); }
+
+  friend std::ostream& operator<<(std::ostream& out, const Tracer& a) {
+    out << a.value_ << " {";
+    for (std::size_t k = 0; k < a.deps_.size(); ++k) out << (k ? " " : "") << a.deps_[k];
+    return out << "}";
+  }
+
+ private:
+  static Tracer with(double value, const Tracer& a) {
+    Tracer out(value);
+    out.deps_ = a.deps_;
+    return out;
+  }
+  static Tracer joined(double value, const Tracer& a, const Tracer& b) {
+    if (b.deps_.empty() || a.deps_ == b.deps_) return with(value, a);
+    if (a.deps_.empty()) return with(value, b);
+    Tracer out(value);
+    out.deps_.reserve(a.deps_.size() + b.deps_.size());
+    std::set_union(a.deps_.begin(), a.deps_.end(), b.deps_.begin(), b.deps_.end(),
+                   std::back_inserter(out.deps_));
+    return out;
+  }
+
+  double value_ = 0.0;
+  std::vector<int> deps_;
+};
+
+/// The traced value.
+inline double value(const Tracer& a) { return a.value(); }
+
+}  // namespace ift
+
+namespace Eigen {
+
+/// Lets `Eigen::Matrix<ift::Tracer, …>` use Eigen's algorithms (a tracer costs about a small
+/// vector merge per operation).
+template <>
+struct NumTraits<ift::Tracer> : NumTraits<double> {
+  using Real = ift::Tracer;
+  using NonInteger = ift::Tracer;
+  using Nested = ift::Tracer;
+  using Literal = ift::Tracer;
+  enum {
+    IsComplex = 0,
+    IsInteger = 0,
+    IsSigned = 1,
+    RequireInitialization = 1,
+    ReadCost = 4,
+    AddCost = 8,
+    MulCost = 8
+  };
+};
+
+template <class BinaryOp>
+struct ScalarBinaryOpTraits<ift::Tracer, double, BinaryOp> {
+  using ReturnType = ift::Tracer;
+};
+template <class BinaryOp>
+struct ScalarBinaryOpTraits<double, ift::Tracer, BinaryOp> {
+  using ReturnType = ift::Tracer;
+};
+
+namespace internal {
+
+/// A product of a plain and a tracer matrix, computed with the plain operand promoted: Eigen's
+/// kernels accumulate in one operand's scalar type and would drop the other's dependency sets.
+template <class Lhs, class Rhs>
+struct promoted_tracer_product : generic_product_impl_base<Lhs, Rhs, promoted_tracer_product<Lhs, Rhs>> {
+  template <class Dest>
+  static void scaleAndAddTo(Dest& dst, const Lhs& lhs, const Rhs& rhs, const ift::Tracer& alpha) {
+    dst.noalias() += alpha * (lhs.template cast<ift::Tracer>() * rhs.template cast<ift::Tracer>());
+  }
+};
+
+template <class Rhs, class Lhs>
+concept MixedTracerOperand = (ift::is_tracer_v<typename Lhs::Scalar> &&
+                              std::is_arithmetic_v<typename Rhs::Scalar>) ||
+                             (ift::is_tracer_v<typename Rhs::Scalar> &&
+                              std::is_arithmetic_v<typename Lhs::Scalar>);
+
+template <class Lhs, MixedTracerOperand<Lhs> Rhs>
+struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemmProduct>
+    : promoted_tracer_product<Lhs, Rhs> {};
+template <class Lhs, MixedTracerOperand<Lhs> Rhs>
+struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemvProduct>
+    : promoted_tracer_product<Lhs, Rhs> {};
+
+}  // namespace internal
+}  // namespace Eigen
