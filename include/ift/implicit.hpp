@@ -192,12 +192,15 @@ std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp_conditions(const Conds& conds, c
   }
 }
 
-/// The solver used with a Jacobian in T arithmetic: `ls` itself when it factorises such matrices,
-/// else dense LU. Krylov methods and the sparse LU run on doubles, so the outer levels of a second
-/// derivative (where n is small in practice) fall back to dense LU.
+/// The solver used with a Jacobian in T arithmetic: `ls` itself on doubles, or at an AD level when
+/// its `factor` is a template over the matrix type (the dense solvers); else dense LU. Krylov
+/// methods, the sparse LU and `Auto` run on doubles, so the outer levels of a second derivative
+/// (where n is small in practice) fall back to dense LU.
 template <class T, class LS>
 decltype(auto) direct_solver(const LS& ls) {
-  if constexpr (requires(const MatrixX<T>& J) { ls.factor(J); })
+  if constexpr (std::is_same_v<T, double> ? DenseLinearSolver<LS> : requires(const MatrixX<T>& J) {
+                  ls.template factor<MatrixX<T>>(J);
+                })
     return (ls);
   else
     return DenseLU{};
