@@ -47,6 +47,15 @@ struct Solution {
   Status status = Status::converged;  ///< why the solver stopped
   int iterations = 0;                 ///< iterations the primal solver took
   double residual_norm = 0.0;         ///< the solver's convergence measure at `x`
+  /// True when the solver converged, so that `x`'s derivatives are those of the solution x*(θ) (to the
+  /// accuracy `tol` gives); false whenever `status != Status::converged`. A solve that stopped early
+  /// (`throw_on_failure = false`) with `max_iterations` or `stalled` at a finite iterate x_k still
+  /// returns derivatives: by the implicit rule at x_k they are the exact derivatives of the solution of
+  /// the perturbed problem c(x, θ) = c(x_k, θ_k), the one x_k solves with its residual held fixed as
+  /// θ moves; with `ift::Unrolled` they are the derivatives of the iterate x_k itself. They are NaN when
+  /// the status is `non_finite`, `singular` or `invalid_bracket`, or when ∂c/∂x at x_k is singular or
+  /// c is not finite there.
+  bool derivatives_exact = true;
   /// True when the solver converged.
   explicit operator bool() const { return status == Status::converged; }
 };

@@ -5,6 +5,8 @@
 #include <concepts>
 #include <limits>
 #include <span>
+#include <sstream>
+#include <stdexcept>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -36,6 +38,58 @@ bool throws_on_failure(const Solver& solver) {
     return true;
 }
 
+/// True for the kinds whose user function maps the state to a vector of the state's size.
+constexpr bool returns_state(ProblemKind kind) {
+  return kind == ProblemKind::root || kind == ProblemKind::fixed_point;
+}
+
+/// The number of rows fixed at compile time: 1 for a scalar, Eigen's RowsAtCompileTime (possibly
+/// `Dynamic`) for a vector.
+template <class T>
+constexpr int fixed_rows() {
+  if constexpr (Scalar<T>)
+    return 1;
+  else
+    return T::RowsAtCompileTime;
+}
+
+/// Whether what the user function returns for the state type X can be a state of X's shape, as far
+/// as the types tell: both scalars, or vectors whose fixed sizes (where fixed) agree.
+template <class Problem, class X, class Pd>
+constexpr bool residual_shape_fits() {
+  if constexpr (!returns_state(Problem::kind)) {
+    return true;
+  } else {
+    using R = std::decay_t<decltype(std::declval<const Problem&>().primal(std::declval<const X&>(),
+                                                                          std::declval<const Pd&>()))>;
+    if constexpr (Scalar<X> || Scalar<R>) {
+      return Scalar<X> && Scalar<R>;
+    } else if constexpr (requires { R::RowsAtCompileTime; }) {
+      return R::ColsAtCompileTime == 1 &&
+             (fixed_rows<R>() == Eigen::Dynamic || fixed_rows<X>() == Eigen::Dynamic ||
+              fixed_rows<R>() == fixed_rows<X>());
+    } else {
+      return false;
+    }
+  }
+}
+
+/// Throws `std::invalid_argument` when f(x, θ) (root) or F(x, θ) (fixed point) returns a vector whose
+/// size differs from x's: the run-time counterpart of `residual_shape_fits`, checked at every call
+/// (a size comparison) before a solver combines vectors of different lengths.
+template <ProblemKind kind, class R, class Xq>
+void check_residual_size(const R& r, const Xq& x) {
+  if constexpr (returns_state(kind) && !Scalar<Xq> && !Scalar<R>) {
+    if (r.size() != x.size()) {
+      std::ostringstream out;
+      out << (kind == ProblemKind::root ? "ift::root: f(x, theta)" : "ift::fixed_point: F(x, theta)")
+          << " returns " << r.size() << " values for x of size " << x.size()
+          << "; it must return one value per entry of x (check x0's size)";
+      throw std::invalid_argument(out.str());
+    }
+  }
+}
+
 /// The problem as a function of x alone, θ bound. Solvers differentiate it (Newton's Jacobian, a
 /// minimiser's gradient) by calling it with x of a derivative scalar; θ is then rebound to that
 /// scalar so user functions always see x and θ of one scalar type.
@@ -43,10 +97,15 @@ template <class Problem, class Theta>
 auto bind_parameters(const Problem& problem, const Theta& theta) {
   return [&problem, &theta](const auto& x) {
     using Q = state_scalar_t<std::decay_t<decltype(x)>>;
-    if constexpr (std::is_same_v<Q, tree_scalar_t<Theta>>)
-      return problem.primal(x, theta);
-    else
-      return problem.primal(x, rebind<Q>(theta));
+    if constexpr (std::is_same_v<Q, tree_scalar_t<Theta>>) {
+      auto r = problem.primal(x, theta);
+      check_residual_size<Problem::kind>(r, x);
+      return r;
+    } else {
+      auto r = problem.primal(x, rebind<Q>(theta));
+      check_residual_size<Problem::kind>(r, x);
+      return r;
+    }
   };
 }
 
@@ -82,9 +141,8 @@ Solution<X> run_solver(const Problem& problem, const Solver& solver, Fp& fp, con
   }
 }
 
-/// x with derivatives that are NaN: what a failed solve returns when the caller asked for the
-/// status instead of an exception. A derivative of a solution that was not found is undefined,
-/// and NaN says so rather than a plausible zero.
+/// x with derivatives that are NaN: what a failed solve returns when its last iterate gives no
+/// derivative either (see `early_stop_derivatives`). NaN says so rather than a plausible zero.
 template <class P>
 auto undefined_derivatives_flat(const Eigen::VectorXd& x, const P& theta) {
   using S = tree_scalar_t<P>;
@@ -118,21 +176,50 @@ auto undefined_derivatives_flat(const Eigen::VectorXd& x, const P& theta) {
   }
 }
 
+/// The derivatives of a solve that stopped early at x_k (status other than `converged`). After
+/// `max_iterations` or `stalled` at a finite x_k the implicit rule is applied there: x_k solves
+/// c(x, θ) = r_k exactly with r_k = c(x_k, θ) held fixed, and the rule gives that problem's exact
+/// derivatives (∂c/∂x · dx = −∂c/∂θ · dθ needs no c = 0). When the iterate is not finite, the solver
+/// stopped on a singular system or never iterated (`invalid_bracket`), or ∂c/∂x at x_k is singular
+/// or c not finite there, the derivatives are NaN.
+template <class Problem, class X, class P, class LS>
+auto early_stop_derivatives(const Problem& problem, const Solution<X>& s, const P& theta, const LS& ls) {
+  const bool iterated = s.status == Status::max_iterations || s.status == Status::stalled;
+  if (iterated && all_finite(s.x)) {
+    try {
+      return implicit_conditions(problem.conditions(), s.x, theta, ls);
+    } catch (const SingularJacobianError&) {
+      // ∂c/∂x is singular at x_k: no derivative, NaN below.
+    } catch (const std::invalid_argument&) {
+      // c(x_k, θ) is not finite (the size was checked during the solve): NaN below.
+    }
+  }
+  return unflat<X>(undefined_derivatives_flat(flat(s.x), theta));
+}
+
 /// Solves `problem` from `x0` with parameters `theta` and attaches derivatives as `adjoint` says.
 template <class Problem, class X, class P, class Solver, class Adjoint>
 auto solve(const Problem& problem, const X& x0, const P& theta, const Solver& solver,
            const Adjoint& adjoint) {
   static_assert(State<X>, "ift: the initial guess must be a scalar or an Eigen column vector");
+  constexpr bool shape_fits = residual_shape_fits<Problem, X, rebind_t<double, P>>();
+  static_assert(
+      shape_fits,
+      "ift: the function returns a value whose shape differs from x0's (a vector of another "
+      "fixed size, or a vector for a scalar x0): root and fixed_point need one value per entry of x");
   using S = tree_scalar_t<P>;
   using Y = rebind_t<S, X>;
   constexpr std::string_view name = solver_name<Solver>();
 
-  if constexpr (std::is_same_v<Adjoint, Unrolled>) {
+  if constexpr (!shape_fits) {
+    return Solution<Y>{};  // never run: the assertion above is then the only error reported
+  } else if constexpr (std::is_same_v<Adjoint, Unrolled>) {
     // The solver itself runs on θ's scalar, so derivatives flow through every iteration.
     const Y x0_s = rebind<S>(x0);
     auto fp = bind_parameters(problem, theta);
     Solution<Y> s = run_solver(problem, solver, fp, x0_s, theta);
     check(s, name, throws_on_failure(solver));
+    s.derivatives_exact = s.status == Status::converged;
     return s;
   } else {
     static_assert(is_implicit_v<Adjoint>,
@@ -147,10 +234,10 @@ auto solve(const Problem& problem, const X& x0, const P& theta, const Solver& so
     }
     check(s, name, throws_on_failure(solver));
     if (!s)
-      return Solution<Y>{unflat<X>(undefined_derivatives_flat(flat(s.x), theta)), s.status, s.iterations,
-                         s.residual_norm};
+      return Solution<Y>{early_stop_derivatives(problem, s, theta, adjoint.linear_solver), s.status,
+                         s.iterations, s.residual_norm, false};
     return Solution<Y>{implicit_conditions(problem.conditions(), s.x, theta, adjoint.linear_solver), s.status,
-                       s.iterations, s.residual_norm};
+                       s.iterations, s.residual_norm, true};
   }
 }
 
