@@ -12,5 +12,6 @@
 #include "ift/minimize.hpp"
 #include "ift/root.hpp"
 #include "ift/solution.hpp"
+#include "ift/sparsity.hpp"
 #include "ift/tree.hpp"
 #include "ift/var.hpp"
