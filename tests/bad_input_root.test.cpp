@@ -13,13 +13,11 @@ namespace {
 using bad_input::check_error;
 using bad_input::in_every_mode;
 using bad_input::infinity;
+using bad_input::is_double_v;
 using bad_input::not_a_number;
 
 // x² = θ: x = √θ, dx/dθ = 1/(2√θ).
 const auto g = [](const auto& x, const auto& theta) { return x * x - theta; };
-
-template <class T>
-constexpr bool is_double_v = std::is_same_v<std::remove_cvref_t<T>, double>;
 
 // Three residuals for two unknowns.
 const auto three_for_two = [](const auto& x, const auto& theta) {

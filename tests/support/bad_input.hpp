@@ -9,6 +9,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "ift/dual.hpp"
 #include "ift/errors.hpp"
@@ -18,6 +19,17 @@ namespace bad_input {
 
 inline constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
 inline constexpr double infinity = std::numeric_limits<double>::infinity();
+
+/// True for the scalars that record on a tape: `Var` and duals over it (`Dual<Var>` is what the
+/// reverse rule of minimize evaluates L with).
+template <class S>
+inline constexpr bool holds_var_v = ift::is_var_v<S>;
+template <class T, int N>
+inline constexpr bool holds_var_v<ift::Dual<T, N>> = holds_var_v<T>;
+
+/// True when θ in `in_every_mode` is the plain `double`, where no derivative is asked for.
+template <class T>
+inline constexpr bool is_double_v = std::is_same_v<std::remove_cvref_t<T>, double>;
 
 /// A computation recorded before a failing call: y = a² sin a at a = 0.7. `check()` afterwards
 /// compares ∂y/∂a with 2a sin a + a² cos a, and records z = y·a after the failure to compare
