@@ -87,7 +87,7 @@ TEST_CASE("minimize: a nearly singular Hessian is a SingularJacobianError", "[ba
     if constexpr (!is_double_v<decltype(theta)>) {
       check_error<ift::SingularJacobianError>(
           [&] { (void)ift::minimize(quadratic, Eigen::Vector2d(0.0, 0.0), theta, exact); },
-          {"numerically singular", "condition estimate 1.8"});
+          {"numerically singular", "condition estimate"});
     }
   });
 }

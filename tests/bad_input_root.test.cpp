@@ -97,7 +97,7 @@ TEST_CASE("root: a nearly singular df/dx", "[bad_input][root]") {
     if constexpr (!is_double_v<decltype(theta)>) {
       check_error<ift::SingularJacobianError>(
           [&] { (void)ift::root(linear, Eigen::Vector2d(0.0, 0.0), theta, exact); },
-          {"numerically singular", "condition estimate 1.8"});
+          {"numerically singular", "condition estimate"});
     }
   });
 }

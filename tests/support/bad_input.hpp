@@ -27,6 +27,15 @@ inline constexpr bool holds_var_v = ift::is_var_v<S>;
 template <class T, int N>
 inline constexpr bool holds_var_v<ift::Dual<T, N>> = holds_var_v<T>;
 
+/// The constant v in scalar S: for `Var` a constant that records nothing (so that it needs no tape).
+template <class S>
+S constant(double v) {
+  if constexpr (ift::is_var_v<S>)
+    return ift::Var::constant(v);
+  else
+    return S(v);
+}
+
 /// True when θ in `in_every_mode` is the plain `double`, where no derivative is asked for.
 template <class T>
 inline constexpr bool is_double_v = std::is_same_v<std::remove_cvref_t<T>, double>;
