@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "ift/fixed_point.hpp"
 #include "ift/least_squares.hpp"
@@ -181,6 +182,16 @@ TEST_CASE("early stop: NaN derivatives where the last iterate gives none", "[ear
     CHECK_FALSE(s.derivatives_exact);
     CHECK(std::isnan(s.x.v(0)));
   }
+}
+
+TEST_CASE("early stop: an exception from f in the derivative step reaches the caller", "[early_stop]") {
+  // Even one of the types the library throws itself: it is not mistaken for "no derivative here".
+  const auto picky = [](const auto& x, const auto& theta) {
+    if constexpr (ift::is_dual_v<decltype(x)>) throw std::invalid_argument("user: no duals here");
+    return x * x - theta;
+  };
+  CHECK_THROWS_WITH(ift::root(picky, 1.0, ift::Dual<double>(9.0, 1.0), StopsAt{3.4}),
+                    Catch::Matchers::Contains("user: no duals here"));
 }
 
 TEST_CASE("early stop: a converged solve says its derivatives are exact", "[early_stop]") {

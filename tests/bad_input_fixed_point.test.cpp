@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "ift/fixed_point.hpp"
@@ -73,6 +74,25 @@ TEST_CASE("fixed_point: I - dF/dx singular at the fixed point is a SingularJacob
       check_error<ift::SingularJacobianError>([&] { (void)ift::fixed_point(flat, 0.0, theta); },
                                               {"singular", "condition estimate inf"});
     }
+  });
+}
+
+TEST_CASE("fixed_point: I - dF/dx nearly singular is a SingularJacobianError", "[bad_input][fixed_point]") {
+  // F = x − A x + (θ, 1) with cond(A) ≈ 1.8e16, so c = F − x = (θ, 1) − A x; its fixed point is found
+  // exactly by a user solver.
+  const Eigen::Matrix2d A{{1.0, 1.0}, {1.0, 1.0 + std::numeric_limits<double>::epsilon()}};
+  const auto map = [&A](const auto& x, const auto& theta) {
+    using S = typename std::decay_t<decltype(x)>::Scalar;
+    return Eigen::Matrix<S, 2, 1>(x - A.cast<S>() * x + Eigen::Matrix<S, 2, 1>(theta, S(1.0)));
+  };
+  const auto exact = [&A](const auto&, const Eigen::Vector2d&) {
+    return Eigen::Vector2d(A.partialPivLu().solve(Eigen::Vector2d(2.0, 1.0)));
+  };
+  in_every_mode(2.0, [&](const auto& theta) {
+    if constexpr (!is_double_v<decltype(theta)>)
+      check_error<ift::SingularJacobianError>(
+          [&] { (void)ift::fixed_point(map, Eigen::Vector2d(0.0, 0.0), theta, exact); },
+          {"numerically singular", "condition estimate"});
   });
 }
 

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <type_traits>
 
 #include "ift/least_squares.hpp"
@@ -79,6 +80,26 @@ TEST_CASE("least_squares: a singular Hessian at the minimiser is a SingularJacob
       check_error<ift::SingularJacobianError>([&] { (void)ift::least_squares(square, 0.0, theta); },
                                               {"singular", "condition estimate inf"});
     }
+  });
+}
+
+TEST_CASE("least_squares: a nearly singular Hessian is a SingularJacobianError",
+          "[bad_input][least_squares]") {
+  // r = A x − (θ, 1) with cond(A) ≈ 1.8e16: the Hessian AᵀA of ½‖r‖² is numerically singular at the
+  // exact solution a user solver returns.
+  const Eigen::Matrix2d A{{1.0, 1.0}, {1.0, 1.0 + std::numeric_limits<double>::epsilon()}};
+  const auto linear = [&A](const auto& x, const auto& theta) {
+    using S = typename std::decay_t<decltype(x)>::Scalar;
+    return Eigen::Matrix<S, 2, 1>(A.cast<S>() * x - Eigen::Matrix<S, 2, 1>(theta, S(1.0)));
+  };
+  const auto exact = [&A](const auto&, const Eigen::Vector2d&) {
+    return Eigen::Vector2d(A.partialPivLu().solve(Eigen::Vector2d(2.0, 1.0)));
+  };
+  in_every_mode(2.0, [&](const auto& theta) {
+    if constexpr (!is_double_v<decltype(theta)>)
+      check_error<ift::SingularJacobianError>(
+          [&] { (void)ift::least_squares(linear, Eigen::Vector2d(0.0, 0.0), theta, exact); },
+          {"numerically singular", "condition estimate"});
   });
 }
 

@@ -43,18 +43,8 @@ constexpr bool returns_state(ProblemKind kind) {
   return kind == ProblemKind::root || kind == ProblemKind::fixed_point;
 }
 
-/// The number of rows fixed at compile time: 1 for a scalar, Eigen's RowsAtCompileTime (possibly
-/// `Dynamic`) for a vector.
-template <class T>
-constexpr int fixed_rows() {
-  if constexpr (Scalar<T>)
-    return 1;
-  else
-    return T::RowsAtCompileTime;
-}
-
 /// Whether what the user function returns for the state type X can be a state of X's shape, as far
-/// as the types tell: both scalars, or vectors whose fixed sizes (where fixed) agree.
+/// as the types tell: both scalars, or Eigen objects whose sizes agree where both are fixed.
 template <class Problem, class X, class Pd>
 constexpr bool residual_shape_fits() {
   if constexpr (!returns_state(Problem::kind)) {
@@ -64,10 +54,9 @@ constexpr bool residual_shape_fits() {
                                                                           std::declval<const Pd&>()))>;
     if constexpr (Scalar<X> || Scalar<R>) {
       return Scalar<X> && Scalar<R>;
-    } else if constexpr (requires { R::RowsAtCompileTime; }) {
-      return R::ColsAtCompileTime == 1 &&
-             (fixed_rows<R>() == Eigen::Dynamic || fixed_rows<X>() == Eigen::Dynamic ||
-              fixed_rows<R>() == fixed_rows<X>());
+    } else if constexpr (requires { R::SizeAtCompileTime; }) {
+      constexpr int r_size = R::SizeAtCompileTime, x_size = X::SizeAtCompileTime;
+      return r_size == Eigen::Dynamic || x_size == Eigen::Dynamic || r_size == x_size;
     } else {
       return false;
     }
@@ -185,13 +174,11 @@ auto undefined_derivatives_flat(const Eigen::VectorXd& x, const P& theta) {
 template <class Problem, class X, class P, class LS>
 auto early_stop_derivatives(const Problem& problem, const Solution<X>& s, const P& theta, const LS& ls) {
   const bool iterated = s.status == Status::max_iterations || s.status == Status::stalled;
-  if (iterated && all_finite(s.x)) {
+  if (iterated && all_finite(s.x) && all_finite(problem.conditions()(flat(s.x), base_values(theta)))) {
     try {
       return implicit_conditions(problem.conditions(), s.x, theta, ls);
     } catch (const SingularJacobianError&) {
       // ∂c/∂x is singular at x_k: no derivative, NaN below.
-    } catch (const std::invalid_argument&) {
-      // c(x_k, θ) is not finite (the size was checked during the solve): NaN below.
     }
   }
   return unflat<X>(undefined_derivatives_flat(flat(s.x), theta));
