@@ -162,3 +162,27 @@ TEST_CASE("linear_solve: an exception thrown by matvec during the reverse sweep 
   CHECK_THAT(x0.value(), Catch::Matchers::WithinRel(x0_exact, 1e-10));
   CHECK_THAT(tape.gradient(x0, theta), Catch::Matchers::WithinRel(-x0_exact / 2.0, 1e-10));
 }
+
+TEST_CASE("linear_solve: a non-finite plain solution, a non-square matvec, an inconsistent singular operator",
+          "[bad_input][linear_solve]") {
+  // No derivative is asked for, and still no NaN comes back silently.
+  CHECK_THROWS_WITH(ift::linear_solve(a_of(3.0), Vector2<double>(1.0, not_a_number)),
+                    Catch::Matchers::Contains("not finite"));
+  const auto rectangular = [](const auto& v, const auto& theta) {
+    using S = typename std::decay_t<decltype(v)>::Scalar;
+    Eigen::Matrix<S, Eigen::Dynamic, 1> out(v.size() + 1);
+    out << theta * v, v(0);
+    return out;
+  };
+  CHECK_THROWS_WITH(ift::linear_solve(rectangular, Eigen::Vector3d(1, 2, 3), 2.0),
+                    Catch::Matchers::Contains("returns 4 values for v of size 3"));
+  // A = ones(2, 2) is singular and b = (1, 2) is not in its range: GMRES stalls at a wrong x.
+  const auto ones = [](const auto& v, const auto& theta) {
+    using S = typename std::decay_t<decltype(v)>::Scalar;
+    return Eigen::Matrix<S, Eigen::Dynamic, 1>::Constant(2, theta * v.sum()).eval();
+  };
+  CHECK_THROWS_AS(ift::linear_solve(ones, Eigen::Vector2d(1, 2), 1.0), ift::SolverError);
+  // A dense matrix with a direct solver picks the dense overload.
+  const Eigen::Vector2d x = ift::linear_solve(a_of(3.0), b_of(3.0), ift::DenseQR{});
+  CHECK((a_of(3.0) * x - b_of(3.0)).norm() < 1e-14);
+}

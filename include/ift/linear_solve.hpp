@@ -37,6 +37,13 @@ struct DenseLinearConditions {
   }
 };
 
+/// A solution with NaN or Inf (from a non-finite b or θ) would give silently wrong derivatives.
+inline void require_finite_solution(const Eigen::VectorXd& x) {
+  if (!x.allFinite())
+    throw std::invalid_argument(
+        "ift::linear_solve: the solution is not finite (NaN or Inf in b or the operator)");
+}
+
 /// c(x, (θ, b)) = matvec(x, θ) − b for a user's matrix-free operator.
 template <class MatVec>
 struct MatrixFreeLinearConditions {
@@ -68,6 +75,7 @@ auto linear_solve(const Eigen::MatrixBase<MatrixA>& A, const Eigen::MatrixBase<V
                                                                            b.template cast<Scalar>());
   const auto theta_d = detail::base_values(theta);
   const Eigen::VectorXd x = solver.factor(std::get<0>(theta_d)).solve(std::get<1>(theta_d));
+  detail::require_finite_solution(x);
   return detail::implicit_conditions(detail::DenseLinearConditions{}, x, theta, solver);
 }
 
@@ -75,23 +83,36 @@ auto linear_solve(const Eigen::MatrixBase<MatrixA>& A, const Eigen::MatrixBase<V
 /// over the scalar like every ift function). `b` and `theta` may carry derivatives (one AD scalar).
 /// With a matrix-free `solver` (default GMRES) A is never formed, for the value or the derivative.
 template <class MatVec, class VectorB, class P, class LS = GMRES>
-requires LinearSolver<LS>
-auto linear_solve(MatVec&& matvec, const Eigen::MatrixBase<VectorB>& b, const P& theta,
-                  const LS& solver = {}) {
+requires LinearSolver<LS> &&
+    (!std::is_base_of_v<Eigen::EigenBase<std::decay_t<MatVec>>, std::decay_t<MatVec>>)auto linear_solve(
+        MatVec&& matvec, const Eigen::MatrixBase<VectorB>& b, const P& theta, const LS& solver = {}) {
   using B = detail::VectorX<typename VectorB::Scalar>;
   const std::tuple<P, B> params(theta, B(b));
   const auto params_d = detail::base_values(params);
   const auto& theta_d = std::get<0>(params_d);
   const auto& b_d = std::get<1>(params_d);
-  const auto apply = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd { return matvec(v, theta_d); };
+  const auto apply = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd {
+    Eigen::VectorXd av = matvec(v, theta_d);
+    if (av.size() != v.size()) {
+      std::ostringstream out;
+      out << "ift::linear_solve: matvec(v, theta) returns " << av.size() << " values for v of size "
+          << v.size() << "; the operator must be square";
+      throw std::invalid_argument(out.str());
+    }
+    return av;
+  };
   Eigen::VectorXd x;
   if constexpr (MatrixFreeLinearSolver<LS>) {
     x = solver.solve(apply, b_d);
   } else {
     Eigen::MatrixXd a(b_d.size(), b_d.size());
     for (Eigen::Index j = 0; j < a.cols(); ++j) a.col(j) = apply(Eigen::VectorXd::Unit(a.cols(), j));
-    x = solver.factor(a).solve(b_d);
+    if constexpr (SparseLinearSolver<LS>)
+      x = solver.factor(Eigen::SparseMatrix<double>(a.sparseView())).solve(b_d);
+    else
+      x = solver.factor(a).solve(b_d);
   }
+  detail::require_finite_solution(x);
   return detail::implicit_conditions(detail::MatrixFreeLinearConditions<std::decay_t<MatVec>>{matvec}, x,
                                      params, solver);
 }
