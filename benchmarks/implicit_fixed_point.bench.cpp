@@ -10,7 +10,7 @@
 //    n = 100 and 1000, Anderson acceleration.
 //  * large_fixed_point: a banded contraction xᵢ = θᵢ + ¼ tanh(xᵢ₋₁) + ¼ tanh(xᵢ₊₁) + ⅕ sin(xᵢ),
 //    n = 10,000 and 100,000, Anderson; the matrix-free adjoint (GMRES) and the sparse one (pattern
-//    detected, 3 colours, SparseLU) — the dense Jacobian would hold n² = 10¹⁰ entries.
+//    detected, 3 colors, SparseLU) — the dense Jacobian would hold n² = 10¹⁰ entries.
 //
 // The loss is wᵀx* for a fixed random w; θ = (α, β) for the seed, θ ∈ ℝⁿ otherwise.
 

@@ -1,4 +1,4 @@
-// Minimisation: the hypergradient of a validation loss with respect to a regularisation weight.
+// Minimization: the hypergradient of a validation loss with respect to a regularization weight.
 //
 // ridge_minimize: w*(λ) = argmin_w 1/(2m)‖X w − y‖² + λ/2 ‖w‖² on m = 4p training samples with
 // p = 10 and 100 features (L-BFGS from w = 0, λ = 0.1), and the validation loss

@@ -4,7 +4,7 @@
 // broyden_root: Broyden's tridiagonal system with a parameter per equation,
 //     gᵢ(x, θ) = (3 − 2xᵢ)xᵢ − xᵢ₋₁ − 2xᵢ₊₁ + 1 − θᵢ,   x₀ = xₙ₊₁ = 0,
 // from xᵢ = −1, n = 10, 100, 1000, damped Newton. The loss is wᵀx* for a fixed random w. The
-// implicit gradient costs one more Jacobian and factorisation (of ∂g/∂x at x*) and one reverse pass
+// implicit gradient costs one more Jacobian and factorization (of ∂g/∂x at x*) and one reverse pass
 // over g, so it should cost about one Newton step more than the primal solve.
 //
 // Two structures of the same solve: dense (`primal`, `implicit_*`: Jacobian by chunked forward

@@ -4,7 +4,7 @@
 //     (there, the matrix of a linear system) broke under JAX's tracing. In ift a solver is any callable
 //     solve(fp, x0) on plain doubles; it may close over whatever it likes, and only the θ handed to
 //     ift::root is differentiated. Here the problem is the notebook's A y − b = 0 with θ = (A, b), and
-//     the solver is a chord method y ← y − M⁻¹ fp(y) that closes over a factorised matrix M ≈ A.
+//     the solver is a chord method y ← y − M⁻¹ fp(y) that closes over a factorized matrix M ≈ A.
 //     Its derivatives must be those of solve(A, b): b̄ = A⁻ᵀ ȳ and Ā = −b̄ yᵀ.
 //  2. Wrap an external solver. Eigen's HybridNonLinearSolver (Powell's hybrid method from MINPACK)
 //     knows nothing of AD; it finds x with c(x, θ) = A x + 0.1 sin(x) − θ = 0 on doubles, and
@@ -54,7 +54,7 @@ int main() {
     Eigen::Matrix2d a;
     a << 3, 1, 1, 2;
     const Eigen::Vector2d b(1, -1);
-    // The data the solver closes over: a factorisation of an approximation of A (its diagonal).
+    // The data the solver closes over: a factorization of an approximation of A (its diagonal).
     const Eigen::PartialPivLU<Eigen::Matrix2d> approximate(Eigen::Matrix2d(a.diagonal().asDiagonal()));
     int iterations = 0;
     const auto chord = [&](const auto& fp, Eigen::Vector2d y) {

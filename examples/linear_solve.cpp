@@ -2,7 +2,7 @@
 //
 // x = solve(A, b) satisfies A x = b. When A and b depend on θ, differentiating A x = b gives
 //     dA x + A dx = db   ⇒   dx = solve(A, db − dA x),
-// and once more, d²x = solve(A, d²b − d²A x − 2 dA dx). So the derivative needs no new factorisation:
+// and once more, d²x = solve(A, d²b − d²A x − 2 dA dx). So the derivative needs no new factorization:
 // the one that gave x serves every tangent direction (and, transposed, every adjoint).
 //
 // Here A(θ) = [[2 + θ, 1], [1, 3θ]] and b(θ) = [θ², 1] at θ = 0.8, so dA = diag(1, 3), db = [2θ, 0],

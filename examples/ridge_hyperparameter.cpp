@@ -1,9 +1,9 @@
-// Bilevel optimisation: tuning the ridge-regression penalty by gradient descent on a validation loss.
+// Bilevel optimization: tuning the ridge-regression penalty by gradient descent on a validation loss.
 //
 // Inner problem (training), for a penalty λ = e^ρ:
 //     w*(ρ) = argmin_w  ½‖X w − y‖² + ½ e^ρ ‖w‖²
 // Outer problem (validation):
-//     V(ρ) = ½‖X_val w*(ρ) − y_val‖²,   minimised over ρ.
+//     V(ρ) = ½‖X_val w*(ρ) − y_val‖²,   minimized over ρ.
 //
 // dV/dρ needs dw*/dρ, the derivative of an argmin: ift::minimize gives it by the implicit rule on the
 // stationarity conditions ∇_w L = 0, here H dw = −e^ρ w dρ with H = XᵀX + e^ρ I, and in reverse mode

@@ -3,7 +3,7 @@
 // Broyden's tridiagonal system with a parameter per equation,
 //     gᵢ(x, θ) = (3 − 2xᵢ)xᵢ − xᵢ₋₁ − 2xᵢ₊₁ + 1 − θᵢ,   x₀ = xₙ₊₁ = 0,
 // with n = 10 000 unknowns. A dense Jacobian would hold 10⁸ entries and its LU take minutes; here
-// `SparseLU` detects the tridiagonal pattern by running g once on tracers, colours it with 3 colours,
+// `SparseLU` detects the tridiagonal pattern by running g once on tracers, colors it with 3 colors,
 // and fills the Jacobian with one forward pass per Newton step — in Newton and in the adjoint.
 //
 // The check: ∂g/∂θ = −I, so ∇θ(wᵀx*) = λ with (∂g/∂x)ᵀλ = w, solved here independently with the

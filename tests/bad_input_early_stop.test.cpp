@@ -132,7 +132,7 @@ TEST_CASE("early stop: Levenberg-Marquardt out of iterations", "[early_stop][lea
   };
   const ift::LevenbergMarquardt one_step{.max_iter = 1, .throw_on_failure = false};
   const double x = ift::least_squares(r, 3.0, 1.5, one_step).x;
-  REQUIRE(std::abs(x - 1.0) > 1e-3);  // really stopped away from the minimiser 1
+  REQUIRE(std::abs(x - 1.0) > 1e-3);  // really stopped away from the minimizer 1
   check_early_stop([&](const auto& theta) { return ift::least_squares(r, 3.0, theta, one_step); }, 1.5,
                    ift::Status::max_iterations, x, 1.0 / (1.0 + 1.5 * x * x), 1e-12);
 }

@@ -66,9 +66,9 @@ TEST_CASE("least_squares: a residual that turns NaN mid-solve is a SolverError",
   });
 }
 
-TEST_CASE("least_squares: a singular Hessian at the minimiser is a SingularJacobianError",
+TEST_CASE("least_squares: a singular Hessian at the minimizer is a SingularJacobianError",
           "[bad_input][least_squares]") {
-  // r = x² − θ at θ = 0: x0 = 0 is the minimiser, where the Hessian (2x)² + 2r of ½r² vanishes.
+  // r = x² − θ at θ = 0: x0 = 0 is the minimizer, where the Hessian (2x)² + 2r of ½r² vanishes.
   const auto square = [](const auto& x, const auto& theta) {
     using S = std::decay_t<decltype(x)>;
     return Eigen::Matrix<S, 1, 1>(x * x - theta);

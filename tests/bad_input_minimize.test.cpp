@@ -59,9 +59,9 @@ TEST_CASE("minimize: an objective that turns NaN mid-solve is a SolverError", "[
   });
 }
 
-TEST_CASE("minimize: a singular Hessian at the minimiser is a SingularJacobianError",
+TEST_CASE("minimize: a singular Hessian at the minimizer is a SingularJacobianError",
           "[bad_input][minimize]") {
-  // L = x⁴/4 − θx at θ = 0: x0 = 0 is the minimiser, where L'' = 3x² = 0 (x = ∛θ has no derivative).
+  // L = x⁴/4 − θx at θ = 0: x0 = 0 is the minimizer, where L'' = 3x² = 0 (x = ∛θ has no derivative).
   const auto quartic = [](const auto& x, const auto& theta) { return 0.25 * x * x * x * x - theta * x; };
   in_every_mode(0.0, [&](const auto& theta) {
     if constexpr (is_double_v<decltype(theta)>) {
@@ -74,7 +74,7 @@ TEST_CASE("minimize: a singular Hessian at the minimiser is a SingularJacobianEr
 }
 
 TEST_CASE("minimize: a nearly singular Hessian is a SingularJacobianError", "[bad_input][minimize]") {
-  // L = xᵀAx/2 − θx₀ − x₁ with cond(A) ≈ 1.8e16, minimised exactly by a user solver.
+  // L = xᵀAx/2 − θx₀ − x₁ with cond(A) ≈ 1.8e16, minimized exactly by a user solver.
   const Eigen::Matrix2d A{{1.0, 1.0}, {1.0, 1.0 + std::numeric_limits<double>::epsilon()}};
   const auto quadratic = [&A](const auto& x, const auto& theta) {
     using S = typename std::decay_t<decltype(x)>::Scalar;
@@ -112,7 +112,7 @@ TEST_CASE("minimize: Vars of another tape, of a destroyed tape, of no tape; grad
 
 TEST_CASE("minimize: an exception thrown by L mid-solve reaches the caller unchanged",
           "[bad_input][minimize]") {
-  // BFGS from 0 reaches the minimiser 1 exactly with its second evaluation (step 1/2 along 2).
+  // BFGS from 0 reaches the minimizer 1 exactly with its second evaluation (step 1/2 along 2).
   int calls = 0;
   const auto throwing = [&calls](const auto& x, const auto& theta) {
     if (++calls == 2) throw bad_input::UserError();

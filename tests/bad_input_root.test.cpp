@@ -73,7 +73,7 @@ TEST_CASE("root: a singular df/dx at the root is a SingularJacobianError", "[bad
 }
 
 TEST_CASE("root: a nearly singular df/dx", "[bad_input][root]") {
-  // A x = (θ, 1) with cond(A) ≈ 1.8e16: Newton's own factorisation refuses it (Status::singular),
+  // A x = (θ, 1) with cond(A) ≈ 1.8e16: Newton's own factorization refuses it (Status::singular),
   // and at a solution found elsewhere the implicit rule refuses it too.
   const Eigen::Matrix2d A{{1.0, 1.0}, {1.0, 1.0 + std::numeric_limits<double>::epsilon()}};
   const auto linear = [&A](const auto& x, const auto& theta) {

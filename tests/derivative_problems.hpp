@@ -103,7 +103,7 @@ inline Eigen::MatrixXd vector_function_jacobian_derivative(const Eigen::VectorXd
   return dJ;
 }
 
-/// A test point away from the minimiser, with entries of both signs.
+/// A test point away from the minimizer, with entries of both signs.
 inline Eigen::VectorXd point(Eigen::Index n) {
   Eigen::VectorXd x(n);
   for (Eigen::Index i = 0; i < n; ++i) x(i) = std::cos(1.0 + static_cast<double>(i));

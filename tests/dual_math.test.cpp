@@ -1,5 +1,5 @@
 // The <cmath> functions of ift::Dual: first derivatives against analytic values and finite
-// differences, second derivatives through nesting, and the documented behaviour at singular points.
+// differences, second derivatives through nesting, and the documented behavior at singular points.
 
 #include <catch2/catch.hpp>
 

@@ -86,7 +86,7 @@ TEST_CASE("Hessian-vector products of the Rosenbrock function", "[dual][var]") {
     return h;
   };
   check_hessian(f, gradient, hessian, Eigen::Vector4d(-1.2, 1.0, 0.8, 1.5));
-  check_hessian(f, gradient, hessian, Eigen::Vector4d(1.0, 1.0, 1.0, 1.0));  // the minimiser
+  check_hessian(f, gradient, hessian, Eigen::Vector4d(1.0, 1.0, 1.0, 1.0));  // the minimizer
 }
 
 TEST_CASE("Hessian-vector products through exp, log and division", "[dual][var]") {

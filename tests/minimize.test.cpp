@@ -1,4 +1,4 @@
-// ift::minimize with every minimiser, at every scalar mode, implicit and unrolled.
+// ift::minimize with every minimizer, at every scalar mode, implicit and unrolled.
 
 #include <catch2/catch.hpp>
 
@@ -102,7 +102,7 @@ TEST_CASE("minimize: vector state, ridge regression hypergradient", "[minimize]"
 }
 
 TEST_CASE("minimize: a flat direction has no implicit derivative", "[minimize][errors]") {
-  // L = (x₀ + x₁ − θ)²: every point of a line is a minimiser, the Hessian is singular.
+  // L = (x₀ + x₁ − θ)²: every point of a line is a minimizer, the Hessian is singular.
   const auto flat_valley = [](const auto& x, const auto& th) {
     return (x(0) + x(1) - th) * (x(0) + x(1) - th);
   };

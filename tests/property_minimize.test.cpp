@@ -1,5 +1,5 @@
 // Randomized property test of ift::minimize with the implicit adjoints: random strongly convex objectives,
-// every minimiser × every implicit adjoint (the Hessian is symmetric positive definite, so LDLT and CG
+// every minimizer × every implicit adjoint (the Hessian is symmetric positive definite, so LDLT and CG
 // apply) × every AD mode, against Richardson differences of the plain solve (support/random_problems.hpp
 // states the reference and the bounds). The unrolled adjoint is in property_minimize_unrolled.test.cpp.
 
@@ -19,7 +19,7 @@ using ift_test::MinimizeFamily;
 ift_test::Tally direct_tally("minimize, implicit, direct");
 ift_test::Tally krylov_tally("minimize, implicit, Krylov");
 
-// ‖∇L‖ ≤ 1e-12 with ∇²L ⪰ I puts x within 1e-12 of the minimiser.
+// ‖∇L‖ ≤ 1e-12 with ∇²L ⪰ I puts x within 1e-12 of the minimizer.
 constexpr double tol = 1e-12;
 
 constexpr auto objectives = &ift_test::standard_instances<MinimizeFamily>;

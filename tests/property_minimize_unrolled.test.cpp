@@ -1,5 +1,5 @@
 // Randomized property test of ift::minimize with ift::Unrolled: random strongly convex objectives, every
-// minimiser run on the AD scalar, against Richardson differences of the plain solve
+// minimizer run on the AD scalar, against Richardson differences of the plain solve
 // (support/random_problems.hpp states the reference and the bounds). GradientDescent and NewtonMin are
 // checked at every AD mode; BFGS and LBFGS at the first-order modes only: differentiating their unrolled
 // iterations twice differentiates the quasi-Newton updates' curvature ratios 1/(sₖᵀyₖ), whose steps sₖ

@@ -216,7 +216,7 @@ TEST_CASE("Anderson options", "[solvers][fixed_point]") {
     CHECK_THROWS_AS(ift::Anderson{.memory = -1}.solve(cosine, 1.0), std::invalid_argument);
     CHECK_THROWS_AS(ift::Anderson{.damping = 0.0}.solve(cosine, 1.0), std::invalid_argument);
     CHECK_THROWS_AS(ift::Anderson{.damping = 1.5}.solve(cosine, 1.0), std::invalid_argument);
-    CHECK_THROWS_AS(ift::Anderson{.regularisation = -1.0}.solve(cosine, 1.0), std::invalid_argument);
+    CHECK_THROWS_AS(ift::Anderson{.regularization = -1.0}.solve(cosine, 1.0), std::invalid_argument);
   }
 }
 

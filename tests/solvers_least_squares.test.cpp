@@ -285,7 +285,7 @@ TEST_CASE("unrolled LevenbergMarquardt on Var: the tape gives dx*/dθ of the lin
   for (int i = 0; i < 3; ++i) CHECK_THAT(tape.gradient(s.x(i), theta), WithinAbs(expected_dx(i), 1e-8));
 }
 
-TEST_CASE("least-squares solver structs: kind, name and designated initialisers", "[least_squares]") {
+TEST_CASE("least-squares solver structs: kind, name and designated initializers", "[least_squares]") {
   STATIC_REQUIRE(ift::GaussNewton::kind == ift::ProblemKind::least_squares);
   STATIC_REQUIRE(ift::LevenbergMarquardt::kind == ift::ProblemKind::least_squares);
   STATIC_REQUIRE(ift::LevenbergMarquardt::name == "LevenbergMarquardt");

@@ -1,6 +1,6 @@
-// The primal minimisers GradientDescent, NewtonMin, BFGS and LBFGS on problems with known
-// minimisers, their failure statuses, their progress callback, and unrolled differentiation
-// (the solver run on Dual<double>) against the analytic derivative of the minimiser.
+// The primal minimizers GradientDescent, NewtonMin, BFGS and LBFGS on problems with known
+// minimizers, their failure statuses, their progress callback, and unrolled differentiation
+// (the solver run on Dual<double>) against the analytic derivative of the minimizer.
 
 #include <catch2/catch.hpp>
 
@@ -36,7 +36,7 @@ S lift(const T& a) {
     return S(lift<ift::value_type_t<S>>(a));
 }
 
-/// The seed problem L(x) = a x² + b x, minimiser x* = −b / (2a); a, b of any scalar type.
+/// The seed problem L(x) = a x² + b x, minimizer x* = −b / (2a); a, b of any scalar type.
 template <class P>
 auto seed_objective(P a, P b) {
   return [a, b](const auto& x) {
@@ -45,7 +45,7 @@ auto seed_objective(P a, P b) {
   };
 }
 
-/// Rosenbrock's function (1 − x₀)² + 100 (x₁ − x₀²)², minimiser (1, 1).
+/// Rosenbrock's function (1 − x₀)² + 100 (x₁ − x₀²)², minimizer (1, 1).
 const auto rosenbrock = [](const auto& x) {
   const auto u = 1.0 - x(0);
   const auto w = x(1) - x(0) * x(0);
@@ -53,7 +53,7 @@ const auto rosenbrock = [](const auto& x) {
 };
 
 /// A 10-D strictly convex quadratic ½ xᵀAx − bᵀx with A = tridiag(−1, 4, −1) (eigenvalues in
-/// (2, 6)) and b_i = i − 4; minimiser A⁻¹b.
+/// (2, 6)) and b_i = i − 4; minimizer A⁻¹b.
 struct Quadratic {
   Eigen::MatrixXd A;
   Eigen::VectorXd b;
@@ -64,7 +64,7 @@ struct Quadratic {
       b(i) = i - 4.0;
     }
   }
-  Eigen::VectorXd minimiser() const { return A.llt().solve(b); }
+  Eigen::VectorXd minimizer() const { return A.llt().solve(b); }
   template <class V>
   typename V::Scalar operator()(const V& x) const {
     using S = typename V::Scalar;
@@ -81,7 +81,7 @@ struct Quadratic {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("every minimiser solves the seed problem argmin 2x² − x = 0.25", "[minimize]",
+TEMPLATE_TEST_CASE("every minimizer solves the seed problem argmin 2x² − x = 0.25", "[minimize]",
                    ift::GradientDescent, ift::NewtonMin, ift::BFGS, ift::LBFGS) {
   const TestType solver{};
   const auto s = solver.solve(seed_objective(2.0, -1.0), 1.0);
@@ -111,7 +111,7 @@ TEST_CASE("GradientDescent with learning rate 0.1 contracts the seed problem by 
   CHECK(reported.back() == s.residual_norm);
 }
 
-TEMPLATE_TEST_CASE("Newton-type minimisers find the Rosenbrock minimiser (1, 1)", "[minimize]",
+TEMPLATE_TEST_CASE("Newton-type minimizers find the Rosenbrock minimizer (1, 1)", "[minimize]",
                    ift::NewtonMin, ift::BFGS, ift::LBFGS) {
   const TestType solver{};
   const Eigen::Vector2d x0(-1.2, 1.0);
@@ -126,10 +126,10 @@ TEMPLATE_TEST_CASE("Newton-type minimisers find the Rosenbrock minimiser (1, 1)"
   CHECK(std::hypot(g0, g1) <= 1.0001 * solver.tol);
 }
 
-TEMPLATE_TEST_CASE("Newton-type minimisers solve a 10-D convex quadratic", "[minimize]", ift::NewtonMin,
+TEMPLATE_TEST_CASE("Newton-type minimizers solve a 10-D convex quadratic", "[minimize]", ift::NewtonMin,
                    ift::BFGS, ift::LBFGS) {
   const Quadratic L;
-  const Eigen::VectorXd expected = L.minimiser();
+  const Eigen::VectorXd expected = L.minimizer();
   const auto s = TestType{}.solve(L, Eigen::VectorXd::Zero(10).eval());
   REQUIRE(s.status == ift::Status::converged);
   // ‖x − x*‖ ≤ ‖∇L‖ / λ_min(A), λ_min > 2.
@@ -140,7 +140,7 @@ TEMPLATE_TEST_CASE("Newton-type minimisers solve a 10-D convex quadratic", "[min
 
 TEST_CASE("LBFGS with a short memory and GradientDescent on the quadratic", "[minimize]") {
   const Quadratic L;
-  const Eigen::VectorXd expected = L.minimiser();
+  const Eigen::VectorXd expected = L.minimizer();
   const auto lbfgs = ift::LBFGS{.memory = 2, .tol = 1e-11}.solve(L, Eigen::VectorXd::Ones(10).eval());
   REQUIRE(lbfgs.status == ift::Status::converged);
   CHECK((lbfgs.x - expected).norm() < 1e-11);
@@ -150,8 +150,8 @@ TEST_CASE("LBFGS with a short memory and GradientDescent on the quadratic", "[mi
   CHECK((gd.x - expected).norm() < 1e-10);
 }
 
-TEST_CASE("NewtonMin regularises an indefinite Hessian and reaches a minimiser", "[minimize]") {
-  // L = x⁴/4 − x²/2 + x/10 has L'' = 3x² − 1 < 0 at the start x = 0.1; the minimisers of L are the
+TEST_CASE("NewtonMin regularizes an indefinite Hessian and reaches a minimizer", "[minimize]") {
+  // L = x⁴/4 − x²/2 + x/10 has L'' = 3x² − 1 < 0 at the start x = 0.1; the minimizers of L are the
   // roots of x³ − x + 0.1 with 3x² > 1.
   const auto L = [](const auto& x) { return 0.25 * x * x * x * x - 0.5 * x * x + 0.1 * x; };
   const auto s = ift::NewtonMin{}.solve(L, 0.1);
@@ -161,7 +161,7 @@ TEST_CASE("NewtonMin regularises an indefinite Hessian and reaches a minimiser",
 }
 
 TEST_CASE("NewtonMin shortens a step that leaves the objective's domain", "[minimize]") {
-  // L = x − log x, minimiser 1. From x = 10 the Newton step is −g/h = −0.9/0.01 = −90: log of a
+  // L = x − log x, minimizer 1. From x = 10 the Newton step is −g/h = −0.9/0.01 = −90: log of a
   // negative number is NaN, which the backtracking treats as "too long".
   const auto L = [](const auto& x) {
     using std::log;
@@ -175,7 +175,7 @@ TEST_CASE("NewtonMin shortens a step that leaves the objective's domain", "[mini
   CHECK_THAT(b.x, WithinAbs(1.0, 1e-8));
 }
 
-TEMPLATE_TEST_CASE("minimisers stop at max_iter with Status::max_iterations", "[minimize][failure]",
+TEMPLATE_TEST_CASE("minimizers stop at max_iter with Status::max_iterations", "[minimize][failure]",
                    ift::GradientDescent, ift::NewtonMin, ift::BFGS, ift::LBFGS) {
   TestType solver{};
   solver.max_iter = 3;
@@ -190,7 +190,7 @@ TEMPLATE_TEST_CASE("minimisers stop at max_iter with Status::max_iterations", "[
   CHECK(ift::detail::all_finite(s.x));
 }
 
-TEMPLATE_TEST_CASE("minimisers report a NaN start or a NaN objective as Status::non_finite",
+TEMPLATE_TEST_CASE("minimizers report a NaN start or a NaN objective as Status::non_finite",
                    "[minimize][failure]", ift::GradientDescent, ift::NewtonMin, ift::BFGS, ift::LBFGS) {
   const TestType solver{};
   const auto nan_start = solver.solve(seed_objective(2.0, -1.0), not_a_number);
@@ -252,7 +252,7 @@ TEMPLATE_TEST_CASE("on_iteration reports every iteration's gradient norm", "[min
 }
 
 TEMPLATE_TEST_CASE(
-    "unrolled: the tangent carried through the iterations is the derivative of the seed minimiser",
+    "unrolled: the tangent carried through the iterations is the derivative of the seed minimizer",
     "[minimize][unrolled]", ift::GradientDescent, ift::NewtonMin, ift::BFGS, ift::LBFGS) {
   // x*(a, b) = −b/(2a): at a = 2, b = −1, ∂x*/∂a = b/(2a²) = −0.125 and ∂x*/∂b = −1/(2a) = −0.25.
   // The tangent direction (da, db) = (1, 2) gives dx* = −0.125 − 0.5 = −0.625.
@@ -266,7 +266,7 @@ TEMPLATE_TEST_CASE(
 
 TEMPLATE_TEST_CASE("unrolled on a vector state: Rosenbrock shifted by a parameter", "[minimize][unrolled]",
                    ift::NewtonMin, ift::BFGS, ift::LBFGS) {
-  // L(x; c) = (c − x₀)² + 100(x₁ − x₀²)² has minimiser (c, c²): dx*/dc = (1, 2c) = (1, 3) at c = 1.5.
+  // L(x; c) = (c − x₀)² + 100(x₁ − x₀²)² has minimizer (c, c²): dx*/dc = (1, 2c) = (1, 3) at c = 1.5.
   using D = ift::Dual<double>;
   const D c(1.5, 1.0);
   const auto L = [c](const auto& x) {
@@ -297,7 +297,7 @@ TEMPLATE_TEST_CASE("unrolled on Var: the iterations are recorded on the tape", "
   CHECK_THAT(db, WithinAbs(-0.25, 1e-8));
 }
 
-TEST_CASE("designated initialisers follow the documented field order", "[minimize]") {
+TEST_CASE("designated initializers follow the documented field order", "[minimize]") {
   const ift::GradientDescent gd{
       .learning_rate = 0.05, .tol = 1e-9, .max_iter = 10, .throw_on_failure = false};
   CHECK(gd.learning_rate == 0.05);

@@ -11,7 +11,7 @@
 namespace {
 
 /// A user's linear solver, written against the documented concept: LU without pivoting of a banded
-/// matrix (half-bandwidth `bandwidth`), for diagonally dominant Jacobians. O(n b²) to factorise.
+/// matrix (half-bandwidth `bandwidth`), for diagonally dominant Jacobians. O(n b²) to factorize.
 struct BandedLU {
   int bandwidth = 1;
 
@@ -178,7 +178,7 @@ TEST_CASE("forward and nested forward derivatives through the sparse adjoints", 
   CHECK(relative_error(d2, fd) < 1e-6);
 }
 
-TEST_CASE("sparse adjoints for fixed points, minimisers and least squares", "[sparse]") {
+TEST_CASE("sparse adjoints for fixed points, minimizers and least squares", "[sparse]") {
   // A banded contraction xᵢ = θᵢ + ¼ tanh(xᵢ₋₁) + ¼ tanh(xᵢ₊₁): c = F − x has no shortcut.
   const auto map = [](const auto& x, const auto& p) {
     using S = typename std::decay_t<decltype(x)>::Scalar;

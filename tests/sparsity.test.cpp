@@ -1,4 +1,4 @@
-// The sparsity tracer, pattern detection, column colouring and compressed Jacobians.
+// The sparsity tracer, pattern detection, column coloring and compressed Jacobians.
 
 #include <catch2/catch.hpp>
 
@@ -26,12 +26,12 @@ ift::SparsityPattern pattern_of(Eigen::Index m, Eigen::Index n, Nonzero nonzero)
   return p;
 }
 
-/// No two columns of one colour share a row.
-bool valid_colouring(const ift::SparsityPattern& p, const ift::ColumnColouring& c) {
+/// No two columns of one color share a row.
+bool valid_coloring(const ift::SparsityPattern& p, const ift::ColumnColoring& c) {
   for (Eigen::Index i = 0; i < p.rows; ++i) {
     std::set<int> seen;
     for (Eigen::Index j = 0; j < p.cols; ++j)
-      if (p.contains(i, j) && !seen.insert(c.colour[j]).second) return false;
+      if (p.contains(i, j) && !seen.insert(c.color[j]).second) return false;
   }
   return true;
 }
@@ -163,13 +163,13 @@ TEST_CASE("detected patterns equal the true ones", "[sparsity]") {
   CHECK(p.density() == 1.0);
 }
 
-TEST_CASE("greedy colouring: valid, and optimal on bands and blocks", "[sparsity]") {
+TEST_CASE("greedy coloring: valid, and optimal on bands and blocks", "[sparsity]") {
   const Eigen::Index n = 40;
   const Eigen::VectorXd x = Eigen::VectorXd::LinSpaced(n, -0.4, 0.9);
   const auto check = [&](const ift::SparsityPattern& p, int expected) {
-    const ift::ColumnColouring c = ift::colour_columns(p);
-    CHECK(valid_colouring(p, c));
-    CHECK(c.colours == expected);
+    const ift::ColumnColoring c = ift::color_columns(p);
+    CHECK(valid_coloring(p, c));
+    CHECK(c.colors == expected);
   };
   check(ift::sparsity_pattern(banded, x), 5);  // columns j and j + 5 never share a row
   check(ift::sparsity_pattern(blocks, x), 3);
@@ -199,7 +199,7 @@ TEST_CASE("compressed Jacobians equal dense ones", "[sparsity]") {
 TEST_CASE("a compressed Jacobian of the wrong shape is an error", "[sparsity]") {
   const Eigen::VectorXd x = Eigen::VectorXd::Ones(4);
   const ift::SparsityPattern p = ift::sparsity_pattern(banded, x);
-  const ift::ColumnColouring c = ift::colour_columns(p);
+  const ift::ColumnColoring c = ift::color_columns(p);
   CHECK_THROWS_AS(ift::sparse_jacobian(banded, Eigen::VectorXd::Ones(5), p, c), std::invalid_argument);
   const auto longer = [](const auto& v) {
     using S = typename std::decay_t<decltype(v)>::Scalar;

@@ -43,7 +43,7 @@ struct WithString {
   std::string name;
 };
 
-// A class with private state, made a tree by a tree_traits specialisation.
+// A class with private state, made a tree by a tree_traits specialization.
 template <class T>
 class Polynomial {
  public:
@@ -76,7 +76,7 @@ std::vector<double> vector_of(const Eigen::VectorXd& v) { return {v.data(), v.da
 
 template <class T>
 struct ift::tree_traits<Polynomial<T>> {
-  static constexpr bool specialised = true;
+  static constexpr bool specialized = true;
   template <class Self>
   static auto members(Self& p) {
     return std::tie(p.coefficients_, p.shift_);

@@ -38,7 +38,7 @@
 // of size 0 means "all zero": constants made from plain numbers carry no storage, and combining one with
 // a tangent of size n gives size n. Two non-empty tangents of different sizes come from different
 // seedings, which is a programming error: it throws `std::invalid_argument`. For a fixed N none of this
-// size logic is compiled, and the tangent is a fixed-size Eigen vector that Eigen vectorises.
+// size logic is compiled, and the tangent is a fixed-size Eigen vector that Eigen vectorizes.
 //
 // Points where a rule is singular
 // -------------------------------
@@ -51,7 +51,7 @@
 //   contributes 0 and a nonzero dy gives NaN (moving y leaves the real numbers). For x = 0: y > 0 gives
 //   a dy coefficient of 0 (0^y is constantly 0 there), y ≤ 0 gives −∞; y = 0 gives a dx coefficient of 0
 //   (x^0 is constantly 1), 0 < y < 1 gives +∞ (the sqrt case), y ≥ 1 the finite y x^(y−1).
-// * abs at 0: derivative 0, a subgradient (any value in [−1, 1] is one; 0 keeps minimisers still).
+// * abs at 0: derivative 0, a subgradient (any value in [−1, 1] is one; 0 keeps minimizers still).
 // * hypot at (0, 0): zero tangent, the same subgradient choice (hypot is a cone there).
 // * atan2 at (0, 0): no limit exists, so a nonzero tangent gives NaN; zero tangents stay 0.
 // * floor and ceil: derivative 0 (the value is locally constant almost everywhere).

@@ -13,16 +13,16 @@
 //  * `double`: nothing to differentiate; x* is returned as it is.
 //  * `Dual<T, N>`: first x*(θ) is obtained with T scalars (recursively: with `Dual<Dual<double>>`
 //    the inner level is itself an implicit derivative), then U = ∂c/∂θ·dθ comes from one evaluation
-//    of c with θ's duals, and one factorisation of ∂c/∂x (formed in T arithmetic) serves all N
+//    of c with θ's duals, and one factorization of ∂c/∂x (formed in T arithmetic) serves all N
 //    directions. Because every step is written in T arithmetic, nesting yields exact higher
 //    derivatives with no extra code.
 //  * `Var`: one custom node on the active tape, with θ's leaves as inputs and x* as outputs. A direct
-//    adjoint solver factorises ∂c/∂x now and keeps the factorisation; the node's backward pass solves
+//    adjoint solver factorizes ∂c/∂x now and keeps the factorization; the node's backward pass solves
 //    (∂c/∂x)ᵀλ = x̄ once and pushes −λ through a reverse pass over c on a nested tape, so the
 //    parameter Jacobian ∂c/∂θ is never formed. Matrix-free solvers get (∂c/∂x)ᵀw from the same
-//    reverse pass instead of a factorisation.
+//    reverse pass instead of a factorization.
 //
-// Problem kinds supply their conditions (root: c = f; fixed point: c = F − x; minimise: c = ∇ₓL) and
+// Problem kinds supply their conditions (root: c = f; fixed point: c = F − x; minimize: c = ∇ₓL) and
 // may supply shortcuts the rule then uses: `jacobian_x(x, θ)` (∂c/∂x when it is cheaper to form
 // directly, e.g. the Hessian) and `vjp(x, θ, w)` (the pair ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) on doubles).
 
@@ -206,8 +206,8 @@ decltype(auto) direct_solver(const LS& ls) {
     return DenseLU{};
 }
 
-/// The factorisation of ∂c/∂x at (x, θ) in T arithmetic, formed as `ls` wants it: densely (the
-/// problem's own shortcut, or forward duals), sparsely (detected pattern, coloured passes), or as the
+/// The factorization of ∂c/∂x at (x, θ) in T arithmetic, formed as `ls` wants it: densely (the
+/// problem's own shortcut, or forward duals), sparsely (detected pattern, colored passes), or as the
 /// solver chooses (`Auto`).
 template <class Conds, class T, class Theta, class LS>
 auto factor_conditions(const Conds& conds, const VectorX<T>& x, const Theta& theta, const LS& ls) {
@@ -229,7 +229,7 @@ auto factor_conditions(const Conds& conds, const VectorX<T>& x, const Theta& the
   }
 }
 
-/// Solves ∂c/∂x · X = B in T arithmetic (the forward rule), with one factorisation for all columns.
+/// Solves ∂c/∂x · X = B in T arithmetic (the forward rule), with one factorization for all columns.
 template <class Conds, class T, class Theta, class LS>
 MatrixX<T> tangent_solve(const Conds& conds, const VectorX<T>& x, const Theta& theta, const LS& ls,
                          const MatrixX<T>& b) {
@@ -309,7 +309,7 @@ VectorX<Var> reverse_rule(const Conds& conds, const Eigen::VectorXd& x_star, con
                    });
   };
   if constexpr (DenseLinearSolver<LS> || SparseLinearSolver<LS>) {
-    // Factorise now, while the forward pass runs; the backward pass only back-substitutes.
+    // Factorize now, while the forward pass runs; the backward pass only back-substitutes.
     record([factor = factor_conditions(conds, x_star, theta_d, ls)](const Eigen::VectorXd& x_bar) {
       return Eigen::VectorXd(factor.solve_transposed(x_bar));
     });
@@ -386,7 +386,7 @@ concept ResidualFunction = State<X> &&
 ///
 /// Throws `SingularJacobianError` when ∂c/∂x is (numerically) singular, `std::invalid_argument` when
 /// c is not square or not finite at x*, `TapeError` when θ holds `Var`s with no active tape.
-/// Cost: one factorisation of ∂c/∂x (or one Krylov solve per direction) and O(1) evaluations of c.
+/// Cost: one factorization of ∂c/∂x (or one Krylov solve per direction) and O(1) evaluations of c.
 template <class C, class X, class P, class Adjoint = Implicit<>>
 requires ResidualFunction<C, X, P>
 auto implicit(C&& c, const X& x_star, const P& theta, const Adjoint& adjoint = {}) {

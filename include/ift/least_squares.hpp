@@ -1,6 +1,6 @@
 #pragma once
 // ift::least_squares — x*(θ) = argminₓ ½‖r(x, θ)‖². The primal solver works on the residual r
-// (Gauss–Newton, Levenberg–Marquardt); the derivative is the minimisation rule for
+// (Gauss–Newton, Levenberg–Marquardt); the derivative is the minimization rule for
 // L = ½‖r‖², whose Hessian JᵀJ + Σᵢ rᵢ∇²rᵢ keeps the second-order term, so the derivative is
 // exact also for problems with a nonzero residual at the optimum.
 
@@ -41,7 +41,7 @@ struct LeastSquaresProblem {
 
 }  // namespace detail
 
-/// Finds a local minimiser of ½‖r(x, θ)‖² from `x0` and returns it with derivatives w.r.t. θ (see
+/// Finds a local minimizer of ½‖r(x, θ)‖² from `x0` and returns it with derivatives w.r.t. θ (see
 /// `ift::root` for the conventions). `r` returns an Eigen vector of any length.
 template <class R, class X, class P, class Solver = LevenbergMarquardt, class Adjoint = Implicit<>>
 requires(

@@ -59,7 +59,7 @@ struct MatrixFreeLinearConditions {
 /// Solves A x = b where A (square, dense) and b may hold `double`, `Dual` or `Var` (one AD scalar).
 /// `solver` is a direct linear solver (`DenseLU`, `DenseQR`, `LDLT`). Throws `std::invalid_argument`
 /// on mismatched sizes and `SingularJacobianError` when A is singular.
-/// Cost: one factorisation of A's values; each tangent direction or adjoint is one more back-substitution.
+/// Cost: one factorization of A's values; each tangent direction or adjoint is one more back-substitution.
 template <class MatrixA, class VectorB, class LS = DenseLU>
 requires DenseLinearSolver<LS>
 auto linear_solve(const Eigen::MatrixBase<MatrixA>& A, const Eigen::MatrixBase<VectorB>& b,

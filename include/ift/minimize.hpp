@@ -87,9 +87,9 @@ concept ObjectiveFunction = State<X> &&
   { l(x, p) } -> std::convertible_to<double>;
 };
 
-/// Finds a local minimiser of L(·, θ) from `x0` and returns it with derivatives w.r.t. θ (see
-/// `ift::root` for the conventions). The rule needs the Hessian at the minimiser to be
-/// nonsingular (a strict minimiser); otherwise `SingularJacobianError`.
+/// Finds a local minimizer of L(·, θ) from `x0` and returns it with derivatives w.r.t. θ (see
+/// `ift::root` for the conventions). The rule needs the Hessian at the minimizer to be
+/// nonsingular (a strict minimizer); otherwise `SingularJacobianError`.
 template <class L, class X, class P, class Solver = BFGS, class Adjoint = Implicit<>>
 requires ObjectiveFunction<L, X, P>
 auto minimize(L&& objective, const X& x0, const P& theta, const Solver& solver = {},

@@ -35,7 +35,7 @@ struct RootProblem {
 /// `f` is written once, generic over the scalar: it is called with x and θ of one scalar type and
 /// returns a residual of x's shape. `x0` is a `double` or an Eigen vector of `double`; `theta` is any
 /// parameter tree, of `double`, `Dual` or `Var`. The solver runs on doubles; the derivative costs one
-/// factorisation of ∂f/∂x (or Krylov solves) whatever the iteration count. With `ift::Unrolled{}` the
+/// factorization of ∂f/∂x (or Krylov solves) whatever the iteration count. With `ift::Unrolled{}` the
 /// solver runs on θ's scalar instead. Throws `SolverError` on failure (unless the solver's
 /// `throw_on_failure` is false), `SingularJacobianError` when ∂f/∂x is singular at the root.
 template <class F, class X, class P, class Solver = Newton, class Adjoint = Implicit<>>

@@ -7,10 +7,10 @@
 //  * Compression: columns j and k with no row in common (structurally orthogonal) can share a
 //    tangent direction. Seeding d = Σ_{j ∈ group} eⱼ, output i receives Σ_{j ∈ group} ∂fᵢ/∂xⱼ, of
 //    which at most one term is in the pattern — so the pattern says which column it belongs to. A
-//    greedy colouring of the columns (each column takes the smallest colour not used by a column it
-//    shares a row with) makes the groups; a band of width w needs w colours whatever n is, so a
+//    greedy coloring of the columns (each column takes the smallest color not used by a column it
+//    shares a row with) makes the groups; a band of width w needs w colors whatever n is, so a
 //    tridiagonal Jacobian costs 3 directions instead of n.
-//  * Fill: the colours are evaluated K at a time on `Dual<double, K>` (K = 4), straight into the
+//  * Fill: the colors are evaluated K at a time on `Dual<double, K>` (K = 4), straight into the
 //    compressed-column storage of an `Eigen::SparseMatrix<double>`.
 
 #include <algorithm>
@@ -81,16 +81,16 @@ SparsityPattern sparsity_pattern(F&& f, const Eigen::MatrixBase<Derived>& x) {
 }
 
 /// A grouping of the columns of a pattern into structurally orthogonal groups.
-struct ColumnColouring {
-  std::vector<int> colour;  ///< the group of each column
-  int colours = 0;          ///< the number of groups (directional derivatives one Jacobian costs)
+struct ColumnColoring {
+  std::vector<int> color;  ///< the group of each column
+  int colors = 0;          ///< the number of groups (directional derivatives one Jacobian costs)
 };
 
-/// Greedy colouring of the columns of `p` in natural order: each column takes the smallest colour
-/// not already taken by a column sharing a row with it. Optimal for banded patterns (w colours for
-/// bandwidth w); a dense row forces n colours. Cost O(Σᵢ (row i's count)²).
-inline ColumnColouring colour_columns(const SparsityPattern& p) {
-  // The pattern row by row (compressed-row copy), to find a column's neighbours.
+/// Greedy coloring of the columns of `p` in natural order: each column takes the smallest color
+/// not already taken by a column sharing a row with it. Optimal for banded patterns (w colors for
+/// bandwidth w); a dense row forces n colors. Cost O(Σᵢ (row i's count)²).
+inline ColumnColoring color_columns(const SparsityPattern& p) {
+  // The pattern row by row (compressed-row copy), to find a column's neighbors.
   std::vector<int> row_start(static_cast<std::size_t>(p.rows) + 1, 0), row_cols(p.inner.size());
   for (const int i : p.inner) ++row_start[static_cast<std::size_t>(i) + 1];
   for (Eigen::Index i = 0; i < p.rows; ++i) row_start[i + 1] += row_start[i];
@@ -98,46 +98,46 @@ inline ColumnColouring colour_columns(const SparsityPattern& p) {
   for (Eigen::Index j = 0; j < p.cols; ++j)
     for (int k = p.outer[j]; k < p.outer[j + 1]; ++k) row_cols[next[p.inner[k]]++] = static_cast<int>(j);
 
-  ColumnColouring out{std::vector<int>(static_cast<std::size_t>(p.cols), -1), 0};
-  std::vector<Eigen::Index> taken_by;  // taken_by[c] == j: colour c is used by a neighbour of column j
+  ColumnColoring out{std::vector<int>(static_cast<std::size_t>(p.cols), -1), 0};
+  std::vector<Eigen::Index> taken_by;  // taken_by[c] == j: color c is used by a neighbor of column j
   for (Eigen::Index j = 0; j < p.cols; ++j) {
     for (int k = p.outer[j]; k < p.outer[j + 1]; ++k) {
       const int i = p.inner[k];
       for (int r = row_start[i]; r < row_start[i + 1]; ++r)
-        if (const int c = out.colour[row_cols[r]]; c >= 0) taken_by[c] = j;
+        if (const int c = out.color[row_cols[r]]; c >= 0) taken_by[c] = j;
     }
     int c = 0;
-    while (c < out.colours && taken_by[c] == j) ++c;
-    if (c == out.colours) {
-      ++out.colours;
+    while (c < out.colors && taken_by[c] == j) ++c;
+    if (c == out.colors) {
+      ++out.colors;
       taken_by.push_back(-1);
     }
-    out.colour[j] = c;
+    out.color[j] = c;
   }
   return out;
 }
 
 /// ∂f/∂x at x as an `Eigen::SparseMatrix<double>` with the structure of `pattern`, by one forward
-/// pass on `Dual<double, 4>` per four colours of `colouring` (which must colour `pattern`).
+/// pass on `Dual<double, 4>` per four colors of `coloring` (which must color `pattern`).
 /// Throws `std::invalid_argument` when f's output size or x's size do not match the pattern.
 template <class F, class Derived>
 Eigen::SparseMatrix<double> sparse_jacobian(F&& f, const Eigen::MatrixBase<Derived>& x,
                                             const SparsityPattern& pattern,
-                                            const ColumnColouring& colouring) {
+                                            const ColumnColoring& coloring) {
   constexpr int K = 4;
   using D = Dual<double, K>;
-  if (x.size() != pattern.cols || static_cast<Eigen::Index>(colouring.colour.size()) != pattern.cols)
-    throw std::invalid_argument("ift::sparse_jacobian: x, the pattern and the colouring differ in size");
+  if (x.size() != pattern.cols || static_cast<Eigen::Index>(coloring.color.size()) != pattern.cols)
+    throw std::invalid_argument("ift::sparse_jacobian: x, the pattern and the coloring differ in size");
   Eigen::SparseMatrix<double> J(pattern.rows, pattern.cols);
   J.resizeNonZeros(pattern.nonzeros());
   std::copy(pattern.outer.begin(), pattern.outer.end(), J.outerIndexPtr());
   std::copy(pattern.inner.begin(), pattern.inner.end(), J.innerIndexPtr());
 
   Eigen::Matrix<D, Derived::SizeAtCompileTime, 1> xd(x.size());
-  for (int first = 0; first < colouring.colours; first += K) {
+  for (int first = 0; first < coloring.colors; first += K) {
     for (Eigen::Index j = 0; j < x.size(); ++j) {
       xd(j) = D(x(j));
-      if (const int c = colouring.colour[j] - first; c >= 0 && c < K) xd(j).v(c) = 1.0;
+      if (const int c = coloring.color[j] - first; c >= 0 && c < K) xd(j).v(c) = 1.0;
     }
     const Eigen::VectorX<D> y = detail::flat_output<D>(f(std::as_const(xd)));
     if (y.size() != pattern.rows) {
@@ -147,19 +147,19 @@ Eigen::SparseMatrix<double> sparse_jacobian(F&& f, const Eigen::MatrixBase<Deriv
       throw std::invalid_argument(out.str());
     }
     for (Eigen::Index j = 0; j < x.size(); ++j)
-      if (const int c = colouring.colour[j] - first; c >= 0 && c < K)
+      if (const int c = coloring.color[j] - first; c >= 0 && c < K)
         for (int k = pattern.outer[j]; k < pattern.outer[j + 1]; ++k)
           J.valuePtr()[k] = y(pattern.inner[k]).v(c);
   }
   return J;
 }
 
-/// ∂f/∂x at x as an `Eigen::SparseMatrix<double>`: detects the pattern, colours it and fills it
-/// (one tracer run of f, then one `Dual<double, 4>` run per four colours).
+/// ∂f/∂x at x as an `Eigen::SparseMatrix<double>`: detects the pattern, colors it and fills it
+/// (one tracer run of f, then one `Dual<double, 4>` run per four colors).
 template <class F, class Derived>
 Eigen::SparseMatrix<double> sparse_jacobian(F&& f, const Eigen::MatrixBase<Derived>& x) {
   const SparsityPattern pattern = sparsity_pattern(f, x);
-  return sparse_jacobian(f, x, pattern, colour_columns(pattern));
+  return sparse_jacobian(f, x, pattern, color_columns(pattern));
 }
 
 }  // namespace ift

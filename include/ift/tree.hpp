@@ -20,7 +20,7 @@
 //   * `std::array<Tree, N>`, `std::tuple<Trees...>`, `std::pair<Tree, Tree>`, element by element;
 //   * an aggregate struct of 1 to 16 trees, field by field in declaration order, found without
 //     macros (see "Aggregates" below);
-//   * any type with a specialisation of `ift::tree_traits` (see its documentation).
+//   * any type with a specialization of `ift::tree_traits` (see its documentation).
 //
 // All AD leaves of one tree have the same type (`tree_scalar_t`); arithmetic leaves are
 // constants and become that type when flattened.
@@ -28,7 +28,7 @@
 // Aggregates are reflected the way Boost.PFR does it, written for this library: the number of
 // fields is the largest n ≤ 16 for which `T{any, …, any}` (n converting placeholders) compiles,
 // then one structured binding of that many names gives references to the fields. Not supported
-// (specialise `tree_traits` instead): C arrays as fields (brace elision miscounts them), base
+// (specialize `tree_traits` instead): C arrays as fields (brace elision miscounts them), base
 // classes with fields, reference fields, and field types whose converting constructor template
 // accepts any argument. A struct template `P<X>` whose only template parameter is its leaf type
 // (`template <class T> struct Para { T alpha; T beta; };`) rebinds to `P<S>`; any other aggregate
@@ -47,13 +47,13 @@
 
 namespace ift {
 
-/// Customisation point that makes a user type a tree (and overrides the built-in rules for it).
+/// Customization point that makes a user type a tree (and overrides the built-in rules for it).
 ///
-/// A specialisation (full, partial, or selected with the `Enable` parameter) provides
+/// A specialization (full, partial, or selected with the `Enable` parameter) provides
 /// ```cpp
 /// template <class T>
 /// struct ift::tree_traits<Model<T>> {
-///   static constexpr bool specialised = true;
+///   static constexpr bool specialized = true;
 ///   // The children (each a tree), in flatten order, as a tuple of references. Called with
 ///   // `Model<T>&` and with `const Model<T>&`; std::tie keeps the constness.
 ///   template <class Self>
@@ -70,8 +70,8 @@ namespace ift {
 /// needs; `rebind` and `rebind_from` are needed only by the operations that build a new tree.
 template <class T, class Enable = void>
 struct tree_traits {
-  /// True in a user specialisation; the primary template says "not a user tree".
-  static constexpr bool specialised = false;
+  /// True in a user specialization; the primary template says "not a user tree".
+  static constexpr bool specialized = false;
 };
 
 namespace detail {
@@ -99,11 +99,11 @@ template <class A, class B>
 struct is_tuple_or_pair<std::pair<A, B>> : std::true_type {};
 
 template <class T>
-concept UserTree = tree_traits<T>::specialised;
+concept UserTree = tree_traits<T>::specialized;
 
 // ---- Aggregate reflection --------------------------------------------------------------------
 
-/// Converts to any type. Only named in unevaluated contexts, to count aggregate initialisers.
+/// Converts to any type. Only named in unevaluated contexts, to count aggregate initializers.
 struct AnyField {
   template <class U>
   operator U() const;
@@ -112,15 +112,15 @@ template <std::size_t>
 using AnyFieldAt = AnyField;
 
 template <class T, std::size_t... I>
-constexpr bool brace_initialisable(std::index_sequence<I...>) {
+constexpr bool brace_initializable(std::index_sequence<I...>) {
   return requires { T{AnyFieldAt<I>{}...}; };
 }
 
 /// Number of fields of the aggregate T: the largest n for which T{any × n} compiles. Counting
-/// down means no initialiser list with missing fields is ever formed. 17 means "more than 16".
+/// down means no initializer list with missing fields is ever formed. 17 means "more than 16".
 template <class T, std::size_t N = 17>
 constexpr std::size_t field_count() {
-  if constexpr (N == 0 || brace_initialisable<T>(std::make_index_sequence<N>{}))
+  if constexpr (N == 0 || brace_initializable<T>(std::make_index_sequence<N>{}))
     return N;
   else
     return field_count<T, N - 1>();
@@ -130,7 +130,7 @@ constexpr std::size_t field_count() {
 template <class Self>
 constexpr auto tie_fields(Self& t) {
   constexpr std::size_t n = field_count<std::remove_const_t<Self>>();
-  static_assert(n >= 1 && n <= 16, "ift: aggregate trees have 1 to 16 fields; specialise ift::tree_traits");
+  static_assert(n >= 1 && n <= 16, "ift: aggregate trees have 1 to 16 fields; specialize ift::tree_traits");
   if constexpr (n == 1) {
     auto& [a] = t;
     return std::tie(a);
@@ -245,7 +245,7 @@ using child_t = std::remove_cvref_t<std::tuple_element_t<I, children_t<T>>>;
 }  // namespace detail
 
 /// A parameter tree: a scalar leaf, an Eigen Matrix/Array, std::array, std::tuple, std::pair, an
-/// aggregate struct of trees, or a type with a `tree_traits` specialisation.
+/// aggregate struct of trees, or a type with a `tree_traits` specialization.
 template <class T>
 concept Tree = (detail::kind_v<T> != detail::TreeKind::none);
 
@@ -456,7 +456,7 @@ struct rebind_tree<S, T, TreeKind::aggregate> {
   using type = typename rebind_aggregate<S, T>::type;
   static_assert(aggregate_rebinds_to<S, T, type>(),
                 "ift: cannot rebind this aggregate to a new scalar: only struct templates whose single type "
-                "parameter is the leaf type rebind automatically; specialise ift::tree_traits for it");
+                "parameter is the leaf type rebind automatically; specialize ift::tree_traits for it");
 };
 
 /// The number c as a constant of T at every nesting level. `T(c)` would do for `Dual<double>`,

@@ -37,7 +37,7 @@
 // The active tape, nesting and threads
 // ------------------------------------
 // Operations find their tape through a thread-local pointer to the active tape. It is
-// constant-initialised (a null pointer, no dynamic initialisation), so reading it is a plain load
+// constant-initialized (a null pointer, no dynamic initialization), so reading it is a plain load
 // with no guard (the reason Stan's `autodiffstackstorage.hpp` gives for the same choice). A `Tape`
 // becomes active when constructed and restores the previous one when destroyed: tapes nest, and
 // each thread records on its own tapes. Each tape has a unique id (a fresh one after `clear()`),
@@ -413,7 +413,7 @@ constexpr double value(const Var& x) noexcept { return x.value(); }
 
 namespace detail {
 
-/// The calling thread's active tape. Constant-initialised, so access needs no guard.
+/// The calling thread's active tape. Constant-initialized, so access needs no guard.
 inline constinit thread_local Tape* active_tape = nullptr;
 
 /// Source of tape ids; 0 is reserved for constants.
@@ -461,8 +461,8 @@ inline constexpr const char* foreign_var_message =
   throw TapeError(tape == nullptr ? no_tape_message : foreign_var_message);
 }
 
-/// A growable array of trivially copyable elements: no initialisation of new slots, and the
-/// memory is kept when cleared. Growth is geometric, so appends are amortised O(1).
+/// A growable array of trivially copyable elements: no initialization of new slots, and the
+/// memory is kept when cleared. Growth is geometric, so appends are amortized O(1).
 template <class T>
 class PodBuffer {
   static_assert(std::is_trivially_copyable_v<T>);

@@ -19,7 +19,7 @@ function(run)
 endfunction()
 
 file(REMOVE_RECURSE ${WORK_DIR})
-# No optimisation: these programs check that ift can be found and used, quickly.
+# No optimization: these programs check that ift can be found and used, quickly.
 set(toolchain -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=)
 set(consumer_args)
 

@@ -1,5 +1,5 @@
 #pragma once
-// How the minimisers and least-squares solvers see their problem.
+// How the minimizers and least-squares solvers see their problem.
 //
 // A solver iterates on a column vector whose scalar `T` is the scalar of the user's state `X`:
 // `X` itself when it is an Eigen vector, a 1-vector when `X` is a scalar. `T` is `double` for an
@@ -88,7 +88,7 @@ Solution<X> converged_solution(const V& x, int iterations, double measure, [[may
   return make_solution<X>(x, Status::converged, iterations, measure);
 }
 
-/// A minimisation objective `L(x)` (a scalar) with its derivatives, in the state's scalar type.
+/// A minimization objective `L(x)` (a scalar) with its derivatives, in the state's scalar type.
 template <class F, class X>
 class Objective {
  public:

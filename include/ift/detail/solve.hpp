@@ -80,7 +80,7 @@ void check_residual_size(const R& r, const Xq& x) {
 }
 
 /// The problem as a function of x alone, θ bound. Solvers differentiate it (Newton's Jacobian, a
-/// minimiser's gradient) by calling it with x of a derivative scalar; θ is then rebound to that
+/// minimizer's gradient) by calling it with x of a derivative scalar; θ is then rebound to that
 /// scalar so user functions always see x and θ of one scalar type.
 template <class Problem, class Theta>
 auto bind_parameters(const Problem& problem, const Theta& theta) {

@@ -1,7 +1,7 @@
 #pragma once
 // `ift::AnyLinearSolver`: any `ift::LinearSolver`, chosen at run time. It is the type of
 // `Newton::linear_solver`, so that `ift::Newton{.linear_solver = ift::SparseLU{}}` works with a
-// plain (non-template) `Newton` — designated initialisers cannot deduce a class template's
+// plain (non-template) `Newton` — designated initializers cannot deduce a class template's
 // arguments on every compiler C++20 is used with.
 //
 // Newton solves J d = −f(x) once per step and never with Jᵀ, so only the forward solve is kept.
@@ -27,7 +27,7 @@ class AnyLinearSolver {
   /// How the solver wants the matrix.
   enum class Form {
     dense,        ///< an `Eigen::MatrixXd`
-    sparse,       ///< an `Eigen::SparseMatrix<double>` (pattern detected, coloured passes)
+    sparse,       ///< an `Eigen::SparseMatrix<double>` (pattern detected, colored passes)
     matrix_free,  ///< products v ↦ J v only
     automatic,    ///< dense or sparse, decided by `prefers_sparse` on the detected pattern (`Auto`)
   };

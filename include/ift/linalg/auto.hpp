@@ -2,7 +2,7 @@
 // `ift::Auto`: dense LU for small or dense Jacobians, sparse LU for large sparse ones.
 //
 // Below `dense_below` unknowns the dense LU is used straight away (no pattern detection: a dense
-// factorisation of a small matrix costs less than looking at it). Above, the pattern is detected
+// factorization of a small matrix costs less than looking at it). Above, the pattern is detected
 // (one tracer run of c) and the sparse LU is used when at most `max_density` of the entries can be
 // nonzero; otherwise the Jacobian is formed densely as usual.
 
@@ -22,7 +22,7 @@
 namespace ift {
 namespace detail {
 
-/// The factorisation `Auto` chose: dense or sparse LU.
+/// The factorization `Auto` chose: dense or sparse LU.
 class AutoFactor {
  public:
   using Dense = decltype(DenseLU{}.factor(std::declval<const Eigen::MatrixXd&>()));
@@ -58,23 +58,23 @@ struct Auto {
   /// The sparse LU is used when the fraction of possibly nonzero entries is at most this.
   double max_density = 0.05;
 
-  /// True when a Jacobian with this pattern is factorised sparsely.
+  /// True when a Jacobian with this pattern is factorized sparsely.
   bool prefers_sparse(const SparsityPattern& p) const {
     return p.cols >= dense_below && p.density() <= max_density;
   }
 
-  /// Factorises ∂f/∂x at x (f generic over the scalar), forming it densely or sparsely as chosen.
+  /// Factorizes ∂f/∂x at x (f generic over the scalar), forming it densely or sparsely as chosen.
   template <class F>
   detail::AutoFactor factor_jacobian(F&& f, const Eigen::VectorXd& x) const {
     if (x.size() >= dense_below) {
       const SparsityPattern p = sparsity_pattern(f, x);
       if (prefers_sparse(p))
-        return detail::AutoFactor(SparseLU{}.factor(sparse_jacobian(f, x, p, colour_columns(p))));
+        return detail::AutoFactor(SparseLU{}.factor(sparse_jacobian(f, x, p, color_columns(p))));
     }
     return detail::AutoFactor(DenseLU{}.factor(jacobian(f, x)));
   }
 
-  /// Factorises a Jacobian given densely (a problem's own ∂c/∂x), sparsely when its nonzeros are few.
+  /// Factorizes a Jacobian given densely (a problem's own ∂c/∂x), sparsely when its nonzeros are few.
   detail::AutoFactor factor(const Eigen::MatrixXd& J) const {
     if (J.cols() >= dense_below &&
         static_cast<double>((J.array() != 0.0).count()) <= max_density * static_cast<double>(J.size()))

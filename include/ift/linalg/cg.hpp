@@ -1,6 +1,6 @@
 #pragma once
 // Conjugate gradients, matrix-free: for symmetric positive definite ∂c/∂x, such as the Hessian at a
-// strict minimiser. Then (∂c/∂x)ᵀ = ∂c/∂x and forward and reverse solves are the same problem.
+// strict minimizer. Then (∂c/∂x)ᵀ = ∂c/∂x and forward and reverse solves are the same problem.
 
 #include <string_view>
 

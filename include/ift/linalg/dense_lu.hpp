@@ -1,6 +1,6 @@
 #pragma once
 // Dense LU with partial pivoting of ∂c/∂x: the default adjoint solver.
-// Cost: one O(n³) factorisation, then O(n²) per direction or adjoint.
+// Cost: one O(n³) factorization, then O(n²) per direction or adjoint.
 
 #include <Eigen/LU>
 #include <string_view>
@@ -16,7 +16,7 @@ struct DenseLU {
   static constexpr std::string_view name = "DenseLU";
 
   template <class Matrix>
-  /// Factorises J (any scalar type; conditioning is judged on its values) or throws `SingularJacobianError`.
+  /// Factorizes J (any scalar type; conditioning is judged on its values) or throws `SingularJacobianError`.
   auto factor(const Matrix& J) const {
     using Plain = typename Matrix::PlainObject;
     detail::DenseFactor<Eigen::PartialPivLU<Plain>> f{Eigen::PartialPivLU<Plain>(J)};

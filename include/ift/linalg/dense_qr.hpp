@@ -17,7 +17,7 @@ struct DenseQR {
   static constexpr std::string_view name = "DenseQR";
 
   template <class Matrix>
-  /// Factorises J (any scalar type; conditioning is judged on its values) or throws `SingularJacobianError`.
+  /// Factorizes J (any scalar type; conditioning is judged on its values) or throws `SingularJacobianError`.
   auto factor(const Matrix& J) const {
     using Plain = typename Matrix::PlainObject;
     const Eigen::MatrixXd values = detail::values_of(J);

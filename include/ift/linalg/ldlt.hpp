@@ -1,5 +1,5 @@
 #pragma once
-// LDLᵀ (Bunch–Kaufman-like pivoting on the diagonal) of a symmetric ∂c/∂x, as in minimisation where
+// LDLᵀ (Bunch–Kaufman-like pivoting on the diagonal) of a symmetric ∂c/∂x, as in minimization where
 // ∂c/∂x is the Hessian: about half the work of LU, and the transposed solve is the solve.
 
 #include <Eigen/Cholesky>
@@ -16,7 +16,7 @@ struct LDLT {
   static constexpr std::string_view name = "LDLT";
 
   template <class Matrix>
-  /// Factorises J (any scalar type; conditioning is judged on its values) or throws `SingularJacobianError`.
+  /// Factorizes J (any scalar type; conditioning is judged on its values) or throws `SingularJacobianError`.
   auto factor(const Matrix& J) const {
     using Plain = typename Matrix::PlainObject;
     detail::DenseFactor<Eigen::LDLT<Plain>> f{Eigen::LDLT<Plain>(J)};

@@ -3,16 +3,16 @@
 //
 // Three families satisfy `ift::LinearSolver`, by what they are given:
 //  * dense direct solvers (`DenseLU`, `DenseQR`, `LDLT`) get ∂c/∂x as an `Eigen::MatrixXd` and
-//    factorise it once; the factorisation serves every tangent direction (forward mode) and the
+//    factorize it once; the factorization serves every tangent direction (forward mode) and the
 //    transposed adjoint solve (reverse mode), and is kept from the forward pass to the backward pass;
 //  * sparse direct solvers (`SparseLU`) get it as an `Eigen::SparseMatrix<double>` whose pattern is
-//    detected and whose entries are filled by coloured forward passes (sparsity.hpp), so a banded
-//    n × n Jacobian costs O(n) to form and factorise instead of O(n³);
+//    detected and whose entries are filled by colored forward passes (sparsity.hpp), so a banded
+//    n × n Jacobian costs O(n) to form and factorize instead of O(n³);
 //  * matrix-free solvers (`GMRES`, `BiCGSTAB`, `CG`) see ∂c/∂x only through products
 //    v ↦ (∂c/∂x)v (one JVP of c each) or w ↦ (∂c/∂x)ᵀw (one VJP each), so ∂c/∂x is never formed.
 // `Auto` chooses between dense and sparse from the size and the detected pattern.
 //
-// A user type plugs in by satisfying one of the three concepts below; a factorisation's
+// A user type plugs in by satisfying one of the three concepts below; a factorization's
 // `solve(B)` and `solve_transposed(B)` take a vector or a matrix of right-hand sides.
 
 namespace ift {
@@ -64,7 +64,7 @@ inline void require_well_conditioned(double rcond, std::string_view solver) {
 }
 
 /// Hager's estimate (as refined by Higham, the method of LAPACK's xGECON) of the reciprocal
-/// 1-norm condition number 1 / (‖J‖₁ ‖J⁻¹‖₁) from a factorisation of J: ‖J⁻¹‖₁ is the maximum of
+/// 1-norm condition number 1 / (‖J‖₁ ‖J⁻¹‖₁) from a factorization of J: ‖J⁻¹‖₁ is the maximum of
 /// the convex function x ↦ ‖J⁻¹x‖₁ over the unit 1-ball, reached at a vertex eⱼ; a gradient
 /// ascent over vertices (each step one solve with J and one with Jᵀ) finds it or a close lower
 /// bound in a handful of steps. `norm1` is ‖J‖₁. Cost: at most ten solves.
@@ -113,7 +113,7 @@ Eigen::MatrixXd values_of(const Matrix& m) {
   return m.unaryExpr([](const auto& s) { return to_double(s); });
 }
 
-/// A factorisation together with the transposed solve the reverse rule needs.
+/// A factorization together with the transposed solve the reverse rule needs.
 template <class Decomposition>
 struct DenseFactor {
   Decomposition decomposition;

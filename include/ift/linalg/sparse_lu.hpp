@@ -1,8 +1,8 @@
 #pragma once
 // Sparse LU of ∂c/∂x (Eigen's supernodal `SparseLU` with a COLAMD column ordering): for Jacobians
-// whose pattern is sparse — banded, block, PDE stencils. The Jacobian is formed by coloured forward
+// whose pattern is sparse — banded, block, PDE stencils. The Jacobian is formed by colored forward
 // passes (sparsity.hpp): for a band of width w, w directional derivatives and O(n w²) work to
-// factorise, instead of n directional derivatives and O(n³) for the dense LU.
+// factorize, instead of n directional derivatives and O(n³) for the dense LU.
 
 #include <memory>
 #include <string>
@@ -17,7 +17,7 @@
 namespace ift {
 namespace detail {
 
-/// A sparse LU factorisation with the transposed solve the reverse rule needs. Shared, so that the
+/// A sparse LU factorization with the transposed solve the reverse rule needs. Shared, so that the
 /// tape node holding it stays cheap to copy.
 class SparseFactor {
  public:
@@ -42,13 +42,13 @@ class SparseFactor {
 }  // namespace detail
 
 /// Sparse LU (`Eigen::SparseLU`, COLAMD ordering) of a sparse Jacobian. Raises
-/// `SingularJacobianError` when the factorisation meets a zero pivot or when the estimated reciprocal
+/// `SingularJacobianError` when the factorization meets a zero pivot or when the estimated reciprocal
 /// condition number (Hager–Higham, a few extra solves) falls below machine epsilon.
 struct SparseLU {
   /// The solver's name, used in error messages.
   static constexpr std::string_view name = "SparseLU";
 
-  /// Factorises J or throws `SingularJacobianError`.
+  /// Factorizes J or throws `SingularJacobianError`.
   detail::SparseFactor factor(const Eigen::SparseMatrix<double>& J) const {
     detail::require_finite_jacobian(Eigen::Map<const Eigen::VectorXd>(J.valuePtr(), J.nonZeros()), name);
     auto lu = std::make_shared<detail::SparseFactor::Decomposition>();

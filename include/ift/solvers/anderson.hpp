@@ -5,16 +5,16 @@
 //   ΔX = [x_{i+1} − x_i],  ΔG = [g_{i+1} − g_i]   (n × m),
 // the step solves the least-squares problem γ = argmin ‖g_k − ΔG γ‖₂ and mixes
 //   x_{k+1} = x_k + β g_k − (ΔX + β ΔG) γ,
-// i.e. the combination of past iterates whose linearised residual is smallest, pushed through
+// i.e. the combination of past iterates whose linearized residual is smallest, pushed through
 // F (β = 1 gives x_{k+1} = F(x_k) − ΔF γ). On a linear map this is GMRES in disguise, so it
 // converges much faster than x ← F(x) when the contraction factor is close to 1.
 //
 // The least-squares problem is solved through its normal equations with the columns of ΔG
-// scaled to unit length (D = diag ‖ΔG_i‖, Â = D⁻¹ΔGᵀΔG D⁻¹) and Tikhonov regularisation
+// scaled to unit length (D = diag ‖ΔG_i‖, Â = D⁻¹ΔGᵀΔG D⁻¹) and Tikhonov regularization
 //   (Â + λI) γ̂ = D⁻¹ΔGᵀ g_k,  γ = D⁻¹ γ̂,
 // which keeps γ bounded when the history is nearly linearly dependent (as it becomes near
 // convergence). Two safeguards keep the method from doing worse than the plain iteration:
-// when the (regularised) system is still numerically singular, or when the accelerated point
+// when the (regularized) system is still numerically singular, or when the accelerated point
 // has a non-finite image or a residual more than ten times the best one seen, the history is
 // dropped and the plain step x_k + β g_k is taken instead.
 //
@@ -36,13 +36,13 @@
 
 namespace ift {
 
-/// Type-II Anderson acceleration of `x ← F(x)` with a regularised least-squares step and a
+/// Type-II Anderson acceleration of `x ← F(x)` with a regularized least-squares step and a
 /// fall-back to the plain step; for a scalar or an Eigen vector (fixed or dynamic size).
 ///
 /// Converged when `‖F(x) − x‖₂ ≤ tol`; `residual_norm` is that norm at the returned `x`.
 /// When `F` returns NaN or Inf at the plain step the status is `Status::non_finite` and `x`
 /// is the last iterate whose image was finite.
-/// Throws `std::invalid_argument` for `memory < 0`, `regularisation < 0` or `damping` outside
+/// Throws `std::invalid_argument` for `memory < 0`, `regularization < 0` or `damping` outside
 /// `(0, 1]`.
 struct Anderson {
   /// The kind of problem this solver serves (entry points check it).
@@ -51,7 +51,7 @@ struct Anderson {
   static constexpr std::string_view name = "Anderson";
 
   int memory = 5;                 ///< number m of past differences kept (0: plain damped iteration)
-  double regularisation = 1e-10;  ///< Tikhonov λ on the column-normalised normal equations
+  double regularization = 1e-10;  ///< Tikhonov λ on the column-normalized normal equations
   double damping = 1.0;           ///< mixing β ∈ (0, 1]: weight of F(x) against x (1: undamped)
 
   double tol = 1e-10;                ///< bound on ‖F(x) − x‖₂
@@ -63,7 +63,7 @@ struct Anderson {
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {
     if (memory < 0) throw std::invalid_argument("ift::Anderson: memory must be >= 0");
-    if (!(regularisation >= 0.0)) throw std::invalid_argument("ift::Anderson: regularisation must be >= 0");
+    if (!(regularization >= 0.0)) throw std::invalid_argument("ift::Anderson: regularization must be >= 0");
     if (!(damping > 0.0 && damping <= 1.0))
       throw std::invalid_argument("ift::Anderson: damping must be in (0, 1]");
     if constexpr (Scalar<X>) {
@@ -84,8 +84,8 @@ struct Anderson {
   }
 
  private:
-  // Smallest acceptable reciprocal condition number of the normalised, regularised system;
-  // below it γ carries no correct digits (only reachable with regularisation ≈ 0).
+  // Smallest acceptable reciprocal condition number of the normalized, regularized system;
+  // below it γ carries no correct digits (only reachable with regularization ≈ 0).
   static constexpr double min_rcond = 1e3 * std::numeric_limits<double>::epsilon();
   // An accelerated point whose residual exceeds this multiple of the best residual so far is
   // rejected: the extrapolation left the region where the linear model of g holds.
@@ -132,7 +132,7 @@ struct Anderson {
             gram(i, j) = dg[i].dot(dg[j]) / (scale(i) * scale(j));
             gram(j, i) = gram(i, j);
           }
-          gram(i, i) += regularisation;
+          gram(i, i) += regularization;
         }
         const Eigen::MatrixXd gram_values = gram.unaryExpr([](const T& v) { return detail::to_double(v); });
         const Eigen::LDLT<Eigen::MatrixXd> check(gram_values);

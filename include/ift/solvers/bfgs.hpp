@@ -1,5 +1,5 @@
 #pragma once
-// BFGS: quasi-Newton minimisation with a dense approximation H ≈ (∇²L)⁻¹.
+// BFGS: quasi-Newton minimization with a dense approximation H ≈ (∇²L)⁻¹.
 //
 //   p = −H ∇L(x),   x⁺ = x + αp  (α from a strong Wolfe line search),
 //   s = x⁺ − x,  y = ∇L(x⁺) − ∇L(x),  ρ = 1/(sᵀy),
@@ -13,7 +13,7 @@
 // about the right length. Cost per iteration: one gradient per line-search trial plus O(n²).
 //
 // H is built from the values of s and y, in doubles, also when the solver runs on an AD scalar
-// (`ift::Unrolled`). The minimiser does not depend on H: it is a preconditioner, like the step
+// (`ift::Unrolled`). The minimizer does not depend on H: it is a preconditioner, like the step
 // length. Differentiating it would divide tangents of s and y, which do not shrink with the step,
 // by sᵀy, which does; that noise keeps the carried derivative from converging. With H constant
 // the tangent follows e ← (I − αH∇²L) e, which contracts as H approaches (∇²L)⁻¹, and its fixed
@@ -67,7 +67,7 @@ inline double first_quasi_newton_step(double gradient_norm) { return std::min(1.
 }  // namespace detail
 
 /// BFGS with a dense inverse-Hessian approximation and a strong Wolfe line search; stops when
-/// ‖∇L(x)‖₂ ≤ `tol`. The default minimiser.
+/// ‖∇L(x)‖₂ ≤ `tol`. The default minimizer.
 struct BFGS {
   /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::minimize;
@@ -79,7 +79,7 @@ struct BFGS {
   bool throw_on_failure = true;      ///< read by the entry points: throw `SolverError` on failure
   IterationCallback on_iteration{};  ///< called after each iteration with (k, ‖∇L‖₂)
 
-  /// Minimises `f` (a scalar function of a scalar or an Eigen vector) from `x0`; never throws for
+  /// Minimizes `f` (a scalar function of a scalar or an Eigen vector) from `x0`; never throws for
   /// a failed solve, the `Status` says why it stopped and `x` is the last finite iterate.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {

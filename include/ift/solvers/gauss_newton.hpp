@@ -1,7 +1,7 @@
 #pragma once
 // Gauss–Newton for nonlinear least squares, min ½‖r(x)‖², with Armijo backtracking.
 //
-// Linearising r(x + p) ≈ r + Jp gives the step as the linear least-squares problem
+// Linearizing r(x + p) ≈ r + Jp gives the step as the linear least-squares problem
 //   p = argmin ‖Jp + r‖₂,
 // solved by column-pivoted Householder QR of J rather than the normal equations JᵀJ p = −Jᵀr,
 // whose condition number is κ(J)². When J is rank deficient the rank-revealing QR returns a basic
@@ -25,7 +25,7 @@
 
 namespace ift {
 
-/// Gauss–Newton with a QR solve of the linearised problem and Armijo backtracking on ½‖r‖²;
+/// Gauss–Newton with a QR solve of the linearized problem and Armijo backtracking on ½‖r‖²;
 /// stops when ‖Jᵀr‖₂ ≤ `tol` or r = 0.
 struct GaussNewton {
   /// The kind of problem this solver serves (entry points check it).
@@ -38,7 +38,7 @@ struct GaussNewton {
   bool throw_on_failure = true;      ///< read by the entry points: throw `SolverError` on failure
   IterationCallback on_iteration{};  ///< called after each iteration with (k, ‖Jᵀr‖₂)
 
-  /// Minimises ½‖f(x)‖² (`f` returns an Eigen vector of residuals) from `x0`; never throws for a
+  /// Minimizes ½‖f(x)‖² (`f` returns an Eigen vector of residuals) from `x0`; never throws for a
   /// failed solve, the `Status` says why it stopped and `x` is the last finite iterate.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {

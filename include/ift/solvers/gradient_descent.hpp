@@ -30,7 +30,7 @@ struct GradientDescent {
   bool throw_on_failure = true;      ///< read by the entry points: throw `SolverError` on failure
   IterationCallback on_iteration{};  ///< called after each iteration with (k, ‖∇L‖₂)
 
-  /// Minimises `f` (a scalar function of a scalar or an Eigen vector) from `x0`; never throws for
+  /// Minimizes `f` (a scalar function of a scalar or an Eigen vector) from `x0`; never throws for
   /// a failed solve, the `Status` says why it stopped and `x` is the last finite iterate.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {

@@ -10,7 +10,7 @@
 //
 // As in BFGS, a pair with sᵀy ≤ 0 would make H indefinite and is not stored, the step comes
 // from a strong Wolfe line search, and the pairs are kept as values (doubles) also on an AD
-// scalar: H is a preconditioner the minimiser does not depend on (see bfgs.hpp), so the recursion
+// scalar: H is a preconditioner the minimizer does not depend on (see bfgs.hpp), so the recursion
 // is linear in the AD gradient with constant coefficients.
 
 #include <cstddef>
@@ -43,7 +43,7 @@ struct LBFGS {
   bool throw_on_failure = true;      ///< read by the entry points: throw `SolverError` on failure
   IterationCallback on_iteration{};  ///< called after each iteration with (k, ‖∇L‖₂)
 
-  /// Minimises `f` (a scalar function of a scalar or an Eigen vector) from `x0`; never throws for
+  /// Minimizes `f` (a scalar function of a scalar or an Eigen vector) from `x0`; never throws for
   /// a failed solve, the `Status` says why it stopped and `x` is the last finite iterate.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {

@@ -55,7 +55,7 @@ struct LevenbergMarquardt {
   bool throw_on_failure = true;      ///< read by the entry points: throw `SolverError` on failure
   IterationCallback on_iteration{};  ///< called after each iteration with (k, ‖Jᵀr‖₂)
 
-  /// Minimises ½‖f(x)‖² (`f` returns an Eigen vector of residuals) from `x0`; never throws for a
+  /// Minimizes ½‖f(x)‖² (`f` returns an Eigen vector of residuals) from `x0`; never throws for a
   /// failed solve, the `Status` says why it stopped and `x` is the last finite iterate.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {
@@ -96,7 +96,7 @@ struct LevenbergMarquardt {
     double nu = 2.0;
     constexpr double epsilon = std::numeric_limits<double>::epsilon();
 
-    // (A + μD)h = −g; the factorisation reports whether A + μD was positive definite.
+    // (A + μD)h = −g; the factorization reports whether A + μD was positive definite.
     const auto damped_step = [&](Vector& h) {
       Matrix damped = A;
       for (Eigen::Index i = 0; i < n; ++i) damped(i, i) += mu * D(i);
@@ -120,7 +120,7 @@ struct LevenbergMarquardt {
       if (k == max_iter) return detail::make_solution<X>(x, Status::max_iterations, k, gradient_norm);
 
       Vector step = gradient;
-      // A + μD is positive definite in exact arithmetic; a failed factorisation means μ is too
+      // A + μD is positive definite in exact arithmetic; a failed factorization means μ is too
       // small for the rounding in A, and is treated as a rejected step.
       const bool solved = damped_step(step);
       const Vector trial = x + step;

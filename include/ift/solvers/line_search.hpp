@@ -1,5 +1,5 @@
 #pragma once
-// Line searches shared by the minimisers and Gauss–Newton.
+// Line searches shared by the minimizers and Gauss–Newton.
 //
 // Along a descent direction p from x, a search sees the objective only through doubles:
 //   φ(α) = L(x + αp),   φ'(α) = ∇L(x + αp)·p,   φ'(0) < 0.
@@ -7,7 +7,7 @@
 // through the accepted iterate) and keeps what it computed at the last trial step; every search
 // guarantees that its last evaluation is at the step it returns, so that state is the new iterate.
 //
-// Rounding: near a minimiser with L(x*) ≠ 0 the decrease a good step achieves, about ½‖∇L‖²/λ,
+// Rounding: near a minimizer with L(x*) ≠ 0 the decrease a good step achieves, about ½‖∇L‖²/λ,
 // falls below the rounding error of L itself (≈ ε|L|) long before ‖∇L‖ reaches a tight `tol`.
 // A strict sufficient-decrease test would then reject an excellent step and stall. When the first
 // trial step's predicted change α₀|φ'(0)| is itself below `rounding_allowance(φ(0))`, the values
@@ -55,7 +55,7 @@ inline double search_allowance(double phi0, double dphi0, double step) {
 
 /// Armijo backtracking: the first α of α₀, α₁, … with
 ///   φ(α) ≤ φ(0) + c₁ α φ'(0)          (c₁ = 10⁻⁴),
-/// each new α the minimiser of the quadratic through φ(0), φ'(0), φ(α), kept in [α/10, α/2] so
+/// each new α the minimizer of the quadratic through φ(0), φ'(0), φ(α), kept in [α/10, α/2] so
 /// the search neither crawls nor collapses; a non-finite φ(α) halves α (the step left the
 /// function's domain). `phi(α)` returns φ(α) as a double. Suits Newton-type directions, whose
 /// unit step is right near the solution.
@@ -74,7 +74,7 @@ LineSearchResult backtracking_line_search(Phi&& phi, double phi0, double dphi0, 
     any_finite = true;
     if (value <= phi0 + c1 * step * dphi0 + allowance && (allowance > 0.0 || value < phi0))
       return {step, LineSearchOutcome::accepted};
-    // The test failed, so value − φ(0) − αφ'(0) > 0 and the quadratic has a positive minimiser.
+    // The test failed, so value − φ(0) − αφ'(0) > 0 and the quadratic has a positive minimizer.
     const double quadratic = -dphi0 * step * step / (2.0 * (value - phi0 - dphi0 * step));
     step = std::clamp(quadratic, 0.1 * step, 0.5 * step);
   }
@@ -91,9 +91,9 @@ struct Trial {
   bool finite;
 };
 
-/// The minimiser of the cubic interpolating φ and φ' at `a` and `b` (Nocedal & Wright eq. 3.59),
+/// The minimizer of the cubic interpolating φ and φ' at `a` and `b` (Nocedal & Wright eq. 3.59),
 /// kept at least a tenth of the interval away from either end so the bracket shrinks
-/// geometrically; the midpoint when the cubic has no minimiser or an end is not finite.
+/// geometrically; the midpoint when the cubic has no minimizer or an end is not finite.
 inline double cubic_step(const Trial& a, const Trial& b) {
   const double lo = std::min(a.step, b.step);
   const double hi = std::max(a.step, b.step);

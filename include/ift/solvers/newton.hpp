@@ -1,7 +1,7 @@
 #pragma once
 // Damped Newton's method for f(x) = 0.
 //
-// Each iteration solves the linearisation f(x) + J d = 0 for the Newton direction
+// Each iteration solves the linearization f(x) + J d = 0 for the Newton direction
 //   d = −J⁻¹ f(x),     J = ∂f/∂x by forward-mode duals (`ift::jacobian`; a `Dual<T, 1>` for a scalar x),
 // and takes the step x + αd with α from a backtracking line search on the merit function
 // φ(x) = ½‖f(x)‖². Since ∇φ = Jᵀf, the slope along d is φ'(0) = fᵀJd = −‖f‖² < 0: the Newton
@@ -10,12 +10,12 @@
 // root the full step α = 1 is accepted and convergence is quadratic.
 //
 // How J d = −f is solved is the `linear_solver` field, any `ift::LinearSolver`:
-//  * dense (default `DenseLU`): J by chunked forward duals. With DenseLU the factorisation of J's
+//  * dense (default `DenseLU`): J by chunked forward duals. With DenseLU the factorization of J's
 //    values is checked: a zero pivot or a reciprocal condition number below n·ε means the direction
 //    would carry no correct digit, and the solver stops with `Status::singular` instead of producing
 //    NaN or a wild step;
 //  * sparse (`SparseLU`, or a user's sparse solver): J's pattern is detected once per solve, at x0,
-//    and J is filled by one forward pass per four colours of it (sparsity.hpp) — O(n) per step for a
+//    and J is filled by one forward pass per four colors of it (sparsity.hpp) — O(n) per step for a
 //    banded J;
 //  * matrix-free (`GMRES`, `BiCGSTAB`, `CG`): Newton–Krylov, J never formed, each product J v one
 //    forward pass on `Dual<double, 1>`;
@@ -24,7 +24,7 @@
 // `Status::singular`.
 //
 // On AD scalars (unrolled differentiation) the arithmetic runs in the scalar type of x, so the
-// derivatives flow through J, the solve and the step; J is then dense and factorised by LU in that
+// derivatives flow through J, the solve and the step; J is then dense and factorized by LU in that
 // scalar type, whatever `linear_solver` says. Every decision compares plain values.
 
 #include <algorithm>
@@ -55,7 +55,7 @@ namespace detail {
 /// Backtracking (Armijo) search along d from x on φ(α) = ½‖f(x + αd)‖², for a direction with
 /// slope φ'(0) = −‖f(x)‖² (exactly so for the Newton direction): accepts the first α with
 ///   ‖f(x + αd)‖² ≤ (1 − 2c₁α) ‖f(x)‖²,   c₁ = 10⁻⁴,
-/// starting from α = 1. A rejected α is replaced by the minimiser of the quadratic through
+/// starting from α = 1. A rejected α is replaced by the minimizer of the quadratic through
 /// φ(0), φ'(0), φ(α), clamped to [α/10, α/2]; a non-finite residual (the step left f's domain)
 /// halves α. No rounding allowance is needed: at a root φ is 0, so its rounding error vanishes
 /// with it. On success x, fx and norm (= ‖fx‖₂) move to the accepted point and the result is
@@ -83,14 +83,14 @@ Status residual_line_search(F& f, X& x, X& fx, double& norm, const X& d, double 
       return Status::converged;
     }
     // With g(α) = ‖f(x + αd)‖² and g'(0) = −2g(0), the quadratic through g(0), g'(0), g(α) has
-    // its minimiser at g(0)α²/(g(α) − g(0) + 2αg(0)), positive because the test failed.
+    // its minimizer at g(0)α²/(g(α) − g(0) + 2αg(0)), positive because the test failed.
     const double quadratic = phi0 * step * step / (phi - phi0 + 2.0 * phi0 * step);
     step = std::clamp(quadratic, 0.1 * step, 0.5 * step);
   }
   return any_finite ? Status::stalled : Status::non_finite;
 }
 
-/// The Jacobian of f at x in x's scalar type T, with the LU factorisation of its values; the
+/// The Jacobian of f at x in x's scalar type T, with the LU factorization of its values; the
 /// status is `non_finite` for a NaN or Inf entry and `singular` when the values' LU has a zero
 /// pivot or a reciprocal condition number below n·ε.
 template <class T>
@@ -121,7 +121,7 @@ CheckedJacobian<typename X::Scalar> checked_jacobian(F& f, const X& x, std::stri
 }
 
 /// The Newton direction d = −J⁻¹f(x) on doubles, J formed and solved as the linear solver wants;
-/// keeps the sparsity pattern (and its colouring) found at the first step for the whole solve.
+/// keeps the sparsity pattern (and its coloring) found at the first step for the whole solve.
 class NewtonStep {
  public:
   explicit NewtonStep(const AnyLinearSolver& ls) : ls_(ls), form_(ls.form()) {}
@@ -142,9 +142,9 @@ class NewtonStep {
         case AnyLinearSolver::Form::sparse: {
           if (!pattern_) {
             pattern_ = sparsity_pattern(f, x);
-            colouring_ = colour_columns(*pattern_);
+            coloring_ = color_columns(*pattern_);
           }
-          const Eigen::SparseMatrix<double> J = sparse_jacobian(f, x, *pattern_, colouring_);
+          const Eigen::SparseMatrix<double> J = sparse_jacobian(f, x, *pattern_, coloring_);
           if (!Eigen::Map<const Eigen::VectorXd>(J.valuePtr(), J.nonZeros()).allFinite())
             return Status::non_finite;
           d = -ls_.solve(J, Eigen::VectorXd(fx));
@@ -177,14 +177,14 @@ class NewtonStep {
     if (x.size() < ls_.dense_below()) return;
     pattern_ = sparsity_pattern(f, x);
     if (!ls_.prefers_sparse(*pattern_)) return;
-    colouring_ = colour_columns(*pattern_);
+    coloring_ = color_columns(*pattern_);
     form_ = AnyLinearSolver::Form::sparse;
   }
 
   const AnyLinearSolver& ls_;
   AnyLinearSolver::Form form_;
   std::optional<SparsityPattern> pattern_;
-  ColumnColouring colouring_;
+  ColumnColoring coloring_;
 };
 
 }  // namespace detail

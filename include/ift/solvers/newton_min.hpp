@@ -1,13 +1,13 @@
 #pragma once
-// Newton's method for minimisation: Newton on ∇L(x) = 0 with the exact Hessian, globalised by
+// Newton's method for minimization: Newton on ∇L(x) = 0 with the exact Hessian, globalized by
 // a positive definite modification of the Hessian and Armijo backtracking.
 //
 //   (∇²L(x) + τI) p = −∇L(x),   x ← x + αp.
 //
-// τ = 0 whenever ∇²L(x) is positive definite (always near a strict minimiser, so the local
+// τ = 0 whenever ∇²L(x) is positive definite (always near a strict minimizer, so the local
 // convergence is quadratic and an unrolled solve differentiates the pure Newton map). Otherwise
 // the Newton direction may point uphill or towards a saddle; τ is raised until the Cholesky
-// factorisation succeeds (Nocedal & Wright, Algorithm 3.3), which makes p a descent direction
+// factorization succeeds (Nocedal & Wright, Algorithm 3.3), which makes p a descent direction
 // that tends to −∇L/τ as τ grows.
 
 #include <algorithm>
@@ -31,9 +31,9 @@ namespace detail {
 
 /// Solves (H + τI) p = −g with the smallest τ of 0, β, 2β, 4β, … (β = 10⁻³·max(1, max|Hᵢᵢ|),
 /// starting at β − min Hᵢᵢ when a diagonal entry is not positive) for which the Cholesky
-/// factorisation succeeds. Returns false when none does within the doubling budget.
+/// factorization succeeds. Returns false when none does within the doubling budget.
 template <class Matrix, class Vector>
-bool regularised_newton_direction(const Matrix& H, const Vector& g, Vector& p) {
+bool regularized_newton_direction(const Matrix& H, const Vector& g, Vector& p) {
   double min_diagonal = std::numeric_limits<double>::infinity();
   double max_diagonal = 0.0;
   for (Eigen::Index i = 0; i < H.rows(); ++i) {
@@ -59,7 +59,7 @@ bool regularised_newton_direction(const Matrix& H, const Vector& g, Vector& p) {
 
 }  // namespace detail
 
-/// Newton's method for minimisation with the exact Hessian (from `ift::hessian`), a regularised
+/// Newton's method for minimization with the exact Hessian (from `ift::hessian`), a regularized
 /// Cholesky solve when the Hessian is not positive definite, and Armijo backtracking; stops when
 /// ‖∇L(x)‖₂ ≤ `tol`.
 struct NewtonMin {
@@ -73,7 +73,7 @@ struct NewtonMin {
   bool throw_on_failure = true;      ///< read by the entry points: throw `SolverError` on failure
   IterationCallback on_iteration{};  ///< called after each iteration with (k, ‖∇L‖₂)
 
-  /// Minimises `f` (a scalar function of a scalar or an Eigen vector) from `x0`; never throws for
+  /// Minimizes `f` (a scalar function of a scalar or an Eigen vector) from `x0`; never throws for
   /// a failed solve, the `Status` says why it stopped and `x` is the last finite iterate.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {
@@ -95,7 +95,7 @@ struct NewtonMin {
     const auto newton_direction = [&](Vector& p) -> std::optional<Status> {
       const auto hessian = objective.hessian(x);
       if (!detail::all_finite(hessian.reshaped())) return Status::non_finite;
-      if (!detail::regularised_newton_direction(hessian, gradient, p)) return Status::singular;
+      if (!detail::regularized_newton_direction(hessian, gradient, p)) return Status::singular;
       return std::nullopt;
     };
     for (int k = 0;; ++k) {
