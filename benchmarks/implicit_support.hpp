@@ -39,6 +39,8 @@
 
 #include "ift/dual.hpp"
 #include "ift/implicit.hpp"
+#include "ift/krylov.hpp"
+#include "ift/sparse.hpp"
 #include "ift/tree.hpp"
 #include "ift/var.hpp"
 

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include <ift/krylov.hpp>
 #include <ift/linear_solve.hpp>
 
 namespace {

@@ -17,6 +17,7 @@
 #include <numbers>
 #include <random>
 
+#include <ift/krylov.hpp>
 #include <ift/minimize.hpp>
 
 namespace {

@@ -15,6 +15,7 @@
 
 #include <Eigen/SparseLU>
 #include <ift/ift.hpp>
+#include <ift/sparse.hpp>
 
 int main() {
   const Eigen::Index n = 10000;

@@ -26,24 +26,24 @@ const auto F = [](const auto& x, const auto& theta) {
 
 }  // namespace
 
-TEST_CASE("fixed_point: NaN or Inf in x0 is a SolverError about non-finite values",
+TEST_CASE("fixed_point: NaN or Inf in x0 is a std::invalid_argument naming the input",
           "[bad_input][fixed_point]") {
   for (const double bad : {not_a_number, infinity}) {
     in_every_mode(1.0, [&](const auto& theta) {
-      check_error<ift::SolverError>([&] { (void)ift::fixed_point(F, bad, theta); },
-                                    {"Anderson", "non-finite", "0 iterations"});
-      check_error<ift::SolverError>([&] { (void)ift::fixed_point(F, bad, theta, ift::Iteration{}); },
-                                    {"Iteration", "non-finite", "0 iterations"});
+      check_error<std::invalid_argument>([&] { (void)ift::fixed_point(F, bad, theta); },
+                                         {"ift::fixed_point", "x0", "NaN or Inf"});
+      check_error<std::invalid_argument>([&] { (void)ift::fixed_point(F, bad, theta, ift::Iteration{}); },
+                                         {"ift::fixed_point", "x0", "NaN or Inf"});
     });
   }
 }
 
-TEST_CASE("fixed_point: NaN or Inf in theta is a SolverError before any iteration",
+TEST_CASE("fixed_point: NaN or Inf in theta is a std::invalid_argument naming the input",
           "[bad_input][fixed_point]") {
   for (const double bad : {not_a_number, infinity}) {
     in_every_mode(bad, [&](const auto& theta) {
-      check_error<ift::SolverError>([&] { (void)ift::fixed_point(F, 0.0, theta); },
-                                    {"Anderson", "non-finite", "0 iterations"});
+      check_error<std::invalid_argument>([&] { (void)ift::fixed_point(F, 0.0, theta); },
+                                         {"ift::fixed_point", "theta", "NaN or Inf"});
     });
   }
 }

@@ -33,11 +33,8 @@ Eigen::Matrix<S, 2, 1> linear(const Eigen::Matrix2d& a, const Eigen::Matrix<S, 2
 TEST_CASE("implicit: NaN or Inf in x_star is a std::invalid_argument", "[bad_input][implicit]") {
   for (const double bad : {not_a_number, infinity}) {
     in_every_mode(2.0, [&](const auto& theta) {
-      if constexpr (is_double_v<decltype(theta)>)
-        CHECK(std::isnan(ift::implicit(c, not_a_number, theta)));
-      else
-        check_error<std::invalid_argument>([&] { (void)ift::implicit(c, bad, theta); },
-                                           {"ift::implicit", "not finite"});
+      check_error<std::invalid_argument>([&] { (void)ift::implicit(c, bad, theta); },
+                                         {"ift::implicit", "x_star", "NaN or Inf"});
     });
   }
 }
@@ -45,9 +42,8 @@ TEST_CASE("implicit: NaN or Inf in x_star is a std::invalid_argument", "[bad_inp
 TEST_CASE("implicit: NaN or Inf in theta is a std::invalid_argument", "[bad_input][implicit]") {
   for (const double bad : {not_a_number, infinity}) {
     in_every_mode(bad, [&](const auto& theta) {
-      if constexpr (!is_double_v<decltype(theta)>)
-        check_error<std::invalid_argument>([&] { (void)ift::implicit(c, 1.0, theta); },
-                                           {"ift::implicit", "not finite"});
+      check_error<std::invalid_argument>([&] { (void)ift::implicit(c, 1.0, theta); },
+                                         {"ift::implicit", "theta", "NaN or Inf"});
     });
   }
 }

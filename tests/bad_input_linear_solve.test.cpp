@@ -45,23 +45,20 @@ const auto scaled = [](const auto& v, const auto& theta) {
 
 }  // namespace
 
-TEST_CASE("linear_solve: NaN or Inf in A is a SingularJacobianError about non-finite values",
-          "[bad_input][linear_solve]") {
+TEST_CASE("linear_solve: NaN or Inf in A is a std::invalid_argument naming A", "[bad_input][linear_solve]") {
   for (const double bad : {not_a_number, infinity}) {
     in_every_mode(bad, [&](const auto& theta) {
-      check_error<ift::SingularJacobianError>([&] { (void)ift::linear_solve(a_of(theta), b_of(2.0)); },
-                                              {"DenseLU", "not finite"});
+      check_error<std::invalid_argument>([&] { (void)ift::linear_solve(a_of(theta), b_of(2.0)); },
+                                         {"ift::linear_solve", "A", "NaN or Inf"});
     });
   }
 }
 
-TEST_CASE("linear_solve: NaN or Inf in b with derivatives is a std::invalid_argument",
-          "[bad_input][linear_solve]") {
+TEST_CASE("linear_solve: NaN or Inf in b is a std::invalid_argument naming b", "[bad_input][linear_solve]") {
   for (const double bad : {not_a_number, infinity}) {
     in_every_mode(bad, [&](const auto& theta) {
-      if constexpr (!is_double_v<decltype(theta)>)
-        check_error<std::invalid_argument>([&] { (void)ift::linear_solve(a_of(2.0), b_of(theta)); },
-                                           {"not finite"});
+      check_error<std::invalid_argument>([&] { (void)ift::linear_solve(a_of(2.0), b_of(theta)); },
+                                         {"ift::linear_solve", "b", "NaN or Inf"});
     });
   }
 }
@@ -167,7 +164,7 @@ TEST_CASE("linear_solve: a non-finite plain solution, a non-square matvec, an in
           "[bad_input][linear_solve]") {
   // No derivative is asked for, and still no NaN comes back silently.
   CHECK_THROWS_WITH(ift::linear_solve(a_of(3.0), Vector2<double>(1.0, not_a_number)),
-                    Catch::Matchers::Contains("not finite"));
+                    Catch::Matchers::Contains("NaN or Inf"));
   const auto rectangular = [](const auto& v, const auto& theta) {
     using S = typename std::decay_t<decltype(v)>::Scalar;
     Eigen::Matrix<S, Eigen::Dynamic, 1> out(v.size() + 1);

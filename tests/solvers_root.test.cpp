@@ -487,21 +487,3 @@ TEST_CASE("Bisection and Brent report their failures", "[solvers][root]") {
     CHECK(r.iterations == 0);
   }
 }
-
-TEST_CASE("Bisection and Brent run on Dual scalars", "[solvers][root][unrolled]") {
-  // x² = θ on [1, 5]: x = 3, dx/dθ = 1/6.
-  using D = ift::Dual<double>;
-  const D theta(9.0, 1.0);
-  const auto f = [&](const D& x) { return x * x - theta; };
-  const auto b = ift::Bisection{.lo = 1.0, .hi = 5.0}.solve(f, D(0.0));
-  REQUIRE(b.status == ift::Status::converged);
-  CHECK_THAT(b.x.value(), WithinAbs(3.0, 1e-12));
-  // Bisection's midpoints are built from the plain ends: no derivative information.
-  CHECK(b.x.tangent()(0) == 0.0);
-
-  // Brent's interpolation steps are formulas in f's values, so the derivative flows through them.
-  const auto r = ift::Brent{.lo = 1.0, .hi = 5.0}.solve(f, D(0.0));
-  REQUIRE(r.status == ift::Status::converged);
-  CHECK_THAT(r.x.value(), WithinAbs(3.0, 1e-12));
-  CHECK_THAT(r.x.tangent()(0), WithinRel(1.0 / 6.0, 1e-8));
-}

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "ift/tree.hpp"  // Tape::gradient over parameter trees
 #include "ift/var.hpp"
 
 using ift::Tape;

@@ -48,15 +48,6 @@ namespace detail {
 template <int N>
 inline constexpr int chunk_size = (N != Dynamic && N >= 1 && N <= 8) ? N : 8;
 
-/// A direction's entry as a T: itself when it is one, else a constant of T.
-template <class T, class S>
-T as_scalar(const S& s) {
-  if constexpr (std::is_same_v<T, S>)
-    return s;
-  else
-    return constant_of<T>(static_cast<double>(s));
-}
-
 /// x as a column vector of the AD scalar S: zero tangents for a Dual, new independent
 /// variables on the active tape for Var.
 template <class S, class V>
@@ -225,7 +216,7 @@ auto jvp(F&& f, const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DV>& v) 
   detail::check_size(x.size(), v.size(), "the direction v");
   const typename DX::PlainObject& xp = x.derived();
   auto xd = detail::lift_input<D>(xp);
-  for (Eigen::Index i = 0; i < xp.size(); ++i) xd(i).tangent()(0) = detail::as_scalar<T>(v(i));
+  for (Eigen::Index i = 0; i < xp.size(); ++i) xd(i).tangent()(0) = detail::constant_of<T>(v(i));
   const auto y = f(std::as_const(xd));
   if constexpr (std::is_same_v<std::remove_cvref_t<decltype(y)>, D>) {
     return std::pair<T, T>(y.value(), y.tangent()(0));
@@ -274,6 +265,52 @@ auto vjp(F&& f, const Eigen::MatrixBase<DX>& x, const W& w) {
     for (Eigen::Index i = 0; i < out.size(); ++i) values(i) = out(i).value();
     return std::pair<Eigen::VectorXd, Eigen::VectorXd>(std::move(values), adjoints());
   }
+}
+
+/// f(x, θ) recorded once on a nested `Tape` at doubles x and θ (a parameter tree), so that many
+/// VJPs — one per iteration of a Krylov solve with Jᵀ — cost one reverse sweep each and no
+/// evaluation of f. f is called with x and θ of scalar `Var` and returns a `Var`, an Eigen object or
+/// a tree of them. The tape is this thread's active tape while the object lives, so it must live in
+/// a scope (as tapes nest: last constructed, first destroyed).
+template <class F, class Theta>
+class Pullback {
+ public:
+  Pullback(const F& f, const Eigen::VectorXd& x, const Theta& theta)
+      : theta_(rebind<Var>(theta)),
+        x_(detail::lift_input<Var>(x)),
+        y_(detail::flat_output<Var>(f(std::as_const(x_), std::as_const(theta_)))) {}
+  Pullback(const Pullback&) = delete;
+  Pullback& operator=(const Pullback&) = delete;
+
+  /// The number of outputs of f.
+  Eigen::Index outputs() const { return y_.size(); }
+
+  /// ((∂f/∂x)ᵀw, (∂f/∂θ)ᵀw), the second flattened in θ's flatten order.
+  std::pair<Eigen::VectorXd, Eigen::VectorXd> operator()(const Eigen::VectorXd& w) {
+    detail::check_size(y_.size(), w.size(), "the adjoint w");
+    tape_.backward(std::span<const Var>(y_.data(), static_cast<std::size_t>(y_.size())),
+                   std::span<const double>(w.data(), static_cast<std::size_t>(w.size())));
+    Eigen::VectorXd x_bar(x_.size()), theta_bar(tree_size(theta_));
+    for (Eigen::Index i = 0; i < x_.size(); ++i) x_bar(i) = tape_.adjoint(x_(i));
+    Eigen::Index k = 0;
+    for_each_leaf(theta_, [&](const Var& leaf) { theta_bar(k++) = tape_.adjoint(leaf); });
+    return {std::move(x_bar), std::move(theta_bar)};
+  }
+
+ private:
+  Tape tape_;  // declared first: the members below record on it
+  rebind_t<Var, Theta> theta_;
+  Eigen::VectorX<Var> x_;
+  Eigen::VectorX<Var> y_;
+};
+
+/// ((∂f/∂x)ᵀw, (∂f/∂θ)ᵀw) of f(x, θ) at doubles x and θ (a parameter tree) from one recording on
+/// a nested `Tape` and one reverse sweep; θ̄ is flattened in θ's flatten order. For a scalar f, w is
+/// a vector of one entry.
+template <class F, class Theta>
+std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp(const F& f, const Eigen::VectorXd& x, const Theta& theta,
+                                                const Eigen::VectorXd& w) {
+  return Pullback<F, Theta>(f, x, theta)(w);
 }
 
 /// ∇f(x) of a scalar f: reverse mode on a nested `Tape` for `double` x, chunked forward mode

@@ -78,6 +78,7 @@
 
 #include <Eigen/Core>
 
+#include "ift/detail/eigen_internal.hpp"
 #include "ift/detail/traits.hpp"
 
 namespace ift {
@@ -100,18 +101,6 @@ decltype(auto) level_constant(const S& s) {
     return (s);
   else
     return static_cast<base_scalar_t<T>>(s);
-}
-
-/// The number `s` as a constant `T`. A `T` with a static `constant` factory uses it: `ift::Var`'s
-/// converting constructor records a new independent variable, which a constant must not do. A `Dual`
-/// recurses through its own constructor.
-template <class T, class S>
-T scalar_constant(S s) {
-  using B = base_scalar_t<T>;
-  if constexpr (requires { T::constant(static_cast<B>(s)); })
-    return T::constant(static_cast<B>(s));
-  else
-    return T(static_cast<B>(s));
 }
 
 /// Two non-empty run-time tangents of different sizes were combined: different seedings were mixed.
@@ -197,15 +186,6 @@ V strong_zero_scale(const V& t, const auto& c) {
   return t.unaryExpr([&c](const typename V::Scalar& ti) { return strong_zero_product(ti, c); });
 }
 
-/// The plain number at the bottom of any nesting (`ift::Var` included).
-template <class X>
-base_scalar_t<X> plain_value(const X& x) {
-  if constexpr (std::is_arithmetic_v<X>)
-    return x;
-  else
-    return plain_value(value(x));
-}
-
 /// True when the plain value at the bottom of `x` is NaN (comparisons compare values, and only NaN is
 /// unequal to itself).
 template <class X>
@@ -240,7 +220,7 @@ struct Dual {
   /// A constant from any arithmetic type, at every nesting level (`Dual<Dual<double>>(2)`).
   template <detail::Arithmetic S>
   Dual(S value)  // NOLINT(google-explicit-constructor): constants convert implicitly
-      : a(detail::scalar_constant<T>(value)), v(detail::constant_tangent<tangent_type>()) {}
+      : a(detail::constant_of<T>(value)), v(detail::constant_tangent<tangent_type>()) {}
 
   /// Value and tangents; `tangent` is any Eigen vector expression with scalar `T`.
   template <class Derived>
@@ -263,7 +243,7 @@ struct Dual {
   /// Becomes the constant `value` from any arithmetic type.
   template <detail::Arithmetic S>
   Dual& operator=(S value) {
-    a = detail::scalar_constant<T>(value);
+    a = detail::constant_of<T>(value);
     v.setConstant(T());
     return *this;
   }
@@ -353,7 +333,7 @@ Dual<T, N> constant_like(const S& s, const Dual<T, N>& like) {
   if constexpr (std::is_same_v<S, T>)
     return Dual<T, N>(s, zero_tangent_like(like.v));
   else
-    return Dual<T, N>(scalar_constant<T>(s), zero_tangent_like(like.v));
+    return Dual<T, N>(constant_of<T>(s), zero_tangent_like(like.v));
 }
 
 /// The two-argument chain rule g(x, y) = value + (cx·dx + cy·dy) ε. Written cy·dy + cx·dx so that the
@@ -516,7 +496,7 @@ Dual<T, N> abs(const Dual<T, N>& x) {
   using B = base_scalar_t<T>;
   // sign(a) by bit operations, not branches: the sign of a value often alternates, which defeats
   // branch prediction.
-  const B a = detail::plain_value(x.a);
+  const B a = static_cast<B>(detail::to_double(x.a));
   const B sign = std::copysign(B(a != B(0)), a);
   return Dual<T, N>(abs(x.a), x.v * sign);
 }
@@ -954,22 +934,6 @@ struct DualCosts {
 template <class S, class T>
 concept PlainBelow = std::is_same_v<S, base_scalar_t<T>> && !std::is_same_v<S, T>;
 
-/// One of two scalar types is a `Dual<T, N>` and the other its value type or its plain scalar.
-template <class A, class B>
-concept MixedDualScalars = (is_dual_v<A> && !is_dual_v<B> &&
-                            (std::is_same_v<B, value_type_t<A>> || std::is_same_v<B, base_scalar_t<A>>)) ||
-                           (is_dual_v<B> && !is_dual_v<A> &&
-                            (std::is_same_v<A, value_type_t<B>> || std::is_same_v<A, base_scalar_t<B>>));
-
-/// Eigen expressions `Lhs` and `Rhs` whose product mixes a dual scalar with a plain one.
-template <class Rhs, class Lhs>
-concept MixedDualOperand = MixedDualScalars<typename Lhs::Scalar, typename Rhs::Scalar>;
-
-/// A matrix-vector product of a dual matrix and a plain vector (either order).
-template <class Rhs, class Lhs>
-concept PlainVectorOperand = MixedDualOperand<Rhs, Lhs> &&
-    !is_dual_v<typename std::conditional_t<Lhs::IsVectorAtCompileTime, Lhs, Rhs>::Scalar>;
-
 }  // namespace detail
 }  // namespace ift
 
@@ -1028,44 +992,6 @@ template <class T, int N, ift::detail::PlainBelow<T> S, class BinaryOp>
 struct ScalarBinaryOpTraits<S, ift::Dual<T, N>, BinaryOp> {
   using ReturnType = ift::Dual<T, N>;
 };
-
-namespace internal {
-
-/// A product of a plain and a dual matrix computed as a product of two dual matrices: the plain
-/// operand is promoted, one pass over it, small next to the product itself.
-template <class Lhs, class Rhs>
-struct promoted_dual_product : generic_product_impl_base<Lhs, Rhs, promoted_dual_product<Lhs, Rhs>> {
-  using Scalar = typename Product<Lhs, Rhs>::Scalar;
-
-  template <class Dest>
-  static void scaleAndAddTo(Dest& dst, const Lhs& lhs, const Rhs& rhs, const Scalar& alpha) {
-    dst.noalias() += alpha * (promoted(lhs) * promoted(rhs));
-  }
-
- private:
-  template <class X>
-  static decltype(auto) promoted(const X& x) {
-    if constexpr (std::is_same_v<typename X::Scalar, Scalar>)
-      return (x);
-    else
-      return x.template cast<Scalar>();
-  }
-};
-
-/// Eigen's blocked matrix-matrix kernel accumulates in its right operand's scalar type, so it cannot
-/// multiply a plain matrix by a dual one (nor the other way round): promote the plain operand.
-template <class Lhs, ift::detail::MixedDualOperand<Lhs> Rhs>
-struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemmProduct> : promoted_dual_product<Lhs, Rhs> {
-};
-
-/// Eigen's matrix-vector kernel converts the scale factor to the vector's scalar type, which would drop
-/// the tangents when the vector is plain and the matrix dual: promote the vector then. A plain matrix
-/// times a dual vector (a Jacobian times tangents) needs no promotion and keeps Eigen's kernel.
-template <class Lhs, ift::detail::PlainVectorOperand<Lhs> Rhs>
-struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemvProduct> : promoted_dual_product<Lhs, Rhs> {
-};
-
-}  // namespace internal
 }  // namespace Eigen
 
 namespace std {

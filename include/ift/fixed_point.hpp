@@ -24,21 +24,6 @@ struct FixedPointResidual {
   }
 };
 
-template <class F, class X>
-struct FixedPointProblem {
-  static constexpr ProblemKind kind = ProblemKind::fixed_point;
-  F map;
-  template <class Xq, class Pq>
-  auto primal(const Xq& x, const Pq& theta) const {
-    return map(x, theta);
-  }
-  template <class Pd>
-  double measure(const X& x, const Pd& theta) const {
-    return value_norm(flat(FixedPointResidual<F>{map}(x, theta)));
-  }
-  Conditions<FixedPointResidual<F>, X> conditions() const { return {{map}}; }
-};
-
 }  // namespace detail
 
 /// Finds x = F(x, θ) from `x0` and returns it with derivatives w.r.t. θ (see `ift::root` for the
@@ -47,8 +32,11 @@ template <class F, class X, class P, class Solver = Anderson, class Adjoint = Im
 requires ResidualFunction<F, X, P>
 auto fixed_point(F&& map, const X& x0, const P& theta, const Solver& solver = {},
                  const Adjoint& adjoint = {}) {
-  return detail::solve(detail::FixedPointProblem<std::decay_t<F>, X>{std::forward<F>(map)}, x0, theta, solver,
-                       adjoint);
+  return detail::solve(
+      detail::Problem<ProblemKind::fixed_point, std::decay_t<F>, X,
+                      detail::Conditions<detail::FixedPointResidual<std::decay_t<F>>, X>>{
+          std::forward<F>(map)},
+      x0, theta, solver, adjoint);
 }
 
 }  // namespace ift

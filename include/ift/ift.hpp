@@ -1,6 +1,10 @@
 #pragma once
 /// \file
-/// Umbrella header: everything public in ift.
+/// Umbrella header: the scalars, trees, derivatives, the implicit rule, every entry point and
+/// primal solver, and the dense linear solvers (`DenseLU`, `DenseQR`, `LDLT`). Like Eigen's
+/// modules, the heavier linear algebra is opt-in:
+///  * `<ift/sparse.hpp>` — `SparseLU` and `Auto` (Eigen's SparseLU and COLAMD);
+///  * `<ift/krylov.hpp>` — the matrix-free `GMRES`, `BiCGSTAB` and `CG` (Eigen's iterative solvers).
 
 #include "ift/derivatives.hpp"
 #include "ift/dual.hpp"
@@ -8,6 +12,7 @@
 #include "ift/fixed_point.hpp"
 #include "ift/implicit.hpp"
 #include "ift/least_squares.hpp"
+#include "ift/linalg/dense.hpp"
 #include "ift/linear_solve.hpp"
 #include "ift/minimize.hpp"
 #include "ift/root.hpp"

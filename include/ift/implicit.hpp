@@ -31,6 +31,8 @@
 #include <span>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -38,17 +40,13 @@
 #include <Eigen/Core>
 
 #include "ift/derivatives.hpp"
+#include "ift/detail/conditions.hpp"
 #include "ift/dual.hpp"
-#include "ift/linalg/auto.hpp"
-#include "ift/linalg/bicgstab.hpp"
-#include "ift/linalg/cg.hpp"
-#include "ift/linalg/dense_lu.hpp"
-#include "ift/linalg/dense_qr.hpp"
-#include "ift/linalg/gmres.hpp"
-#include "ift/linalg/ldlt.hpp"
+#include "ift/errors.hpp"
+#include "ift/linalg/dense.hpp"
+#include "ift/linalg/division.hpp"
 #include "ift/linalg/linear_solver.hpp"
-#include "ift/linalg/sparse_lu.hpp"
-#include "ift/sparsity.hpp"
+#include "ift/solution.hpp"
 #include "ift/tree.hpp"
 #include "ift/var.hpp"
 
@@ -60,9 +58,11 @@ struct Unrolled {};
 /// Differentiate by the implicit function theorem, solving with ∂c/∂x by `linear_solver`.
 template <class LinearSolverType = DenseLU>
 struct Implicit {
-  static_assert(LinearSolver<LinearSolverType>,
-                "ift::Implicit<LS>: LS must satisfy ift::LinearSolver (a direct solver with factor(J), or a "
-                "matrix-free one with solve(apply, b))");
+  static_assert(
+      LinearSolver<LinearSolverType>,
+      "ift::Implicit<LS>: LS must satisfy ift::LinearSolver: a factor(J) taking an Eigen::MatrixXd, an "
+      "Eigen::SparseMatrix<double> or an ift::JacobianOperator and returning an object with solve "
+      "and solve_transposed (see linalg/linear_solver.hpp)");
   /// The options of the linear solver used with ∂c/∂x.
   LinearSolverType linear_solver{};
 };
@@ -92,175 +92,69 @@ requires(!Scalar<X>) struct state_scalar<X> {
 template <class X>
 using state_scalar_t = typename state_scalar<X>::type;
 
-template <class T>
-using VectorX = Eigen::Matrix<T, Eigen::Dynamic, 1>;
-template <class T>
-using MatrixX = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
-
-/// A state as a flat dynamic vector (the core's working form).
-template <class X>
-auto flat(const X& x) {
-  if constexpr (Scalar<X>) {
-    return VectorX<X>::Constant(1, x).eval();
-  } else {
-    return VectorX<typename X::Scalar>(x);
-  }
+/// Throws `std::invalid_argument` when an input to `entry` (θ, a solution, an initial guess, A or
+/// b; any tree) holds NaN or Inf: the one error for a non-finite input at every entry point.
+template <class Input>
+void require_finite_input(const Input& input, std::string_view entry, std::string_view what) {
+  if (flatten(base_values(input)).allFinite()) return;
+  throw std::invalid_argument(std::string(entry) + ": " + std::string(what) +
+                              " holds NaN or Inf; inputs must be finite");
 }
 
-/// A flat vector back in the shape of the state type `X`, with the vector's scalar.
-template <class X, class V>
-auto unflat(const V& v) {
-  using Q = typename V::Scalar;
-  if constexpr (Scalar<X>) {
-    return Q(v(0));
-  } else {
-    return rebind_t<Q, X>(v);
-  }
-}
+/// A factorization the caller already has of ∂c/∂x at the solution, on doubles (`linear_solve` has
+/// A's), or `NoFactor`: the rule factorizes then.
+struct NoFactor {};
 
-/// Every leaf's value as `double`, whatever the nesting: the tree the primal solver sees.
-template <class P>
-rebind_t<double, P> base_values(const P& theta) {
-  if constexpr (Scalar<P>) {
-    return to_double(theta);
-  } else {
-    rebind_t<double, P> out = unflatten(theta, Eigen::VectorXd::Zero(tree_size(theta)));
-    for_each_leaf(out, theta, [](double& o, const auto& leaf) { o = to_double(leaf); });
-    return out;
-  }
-}
-
-/// The user's c(x, θ) seen on flat vectors. `X` is the state type the user writes c for.
-template <class C, class X>
-struct Conditions {
-  C c;
-  template <class Q, class Theta>
-  VectorX<Q> operator()(const VectorX<Q>& x, const Theta& theta) const {
-    return flat(c(unflat<X>(x), theta));
-  }
-};
-
-/// ∂c/∂x at (x, θ) in T arithmetic: the problem's own shortcut when it has one, else forward duals.
-template <class Conds, class T, class Theta>
-MatrixX<T> jacobian_x(const Conds& conds, const VectorX<T>& x, const Theta& theta) {
-  if constexpr (requires { conds.jacobian_x(x, theta); }) {
-    return conds.jacobian_x(x, theta);
-  } else {
-    return jacobian(
-        [&](const auto& xd) {
-          using D = typename std::decay_t<decltype(xd)>::Scalar;
-          return conds(VectorX<D>(xd), rebind<D>(theta));
-        },
-        x);
-  }
-}
-
-/// c recorded once on a nested tape at doubles (x, θ), so that many VJPs — one per iteration of a
-/// Krylov adjoint solve — cost one reverse sweep each and no re-evaluation of c.
+/// ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) at doubles (x, θ): in closed form when the conditions opt in, else one
+/// reverse sweep of c on a nested tape.
 template <class Conds, class Theta>
-class RecordedConditions {
- public:
-  RecordedConditions(const Conds& conds, const Eigen::VectorXd& x, const Theta& theta)
-      : theta_(rebind<Var>(theta)), x_(x.template cast<Var>()), r_(conds(x_, theta_)) {}
-
-  /// ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw).
-  std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp(const Eigen::VectorXd& w) {
-    tape_.backward(std::span<const Var>(r_.data(), r_.size()), std::span<const double>(w.data(), w.size()));
-    Eigen::VectorXd x_bar(x_.size()), theta_bar(tree_size(theta_));
-    for (Eigen::Index i = 0; i < x_.size(); ++i) x_bar(i) = tape_.adjoint(x_(i));
-    Eigen::Index k = 0;
-    for_each_leaf(theta_, [&](const Var& leaf) { theta_bar(k++) = tape_.adjoint(leaf); });
-    return {x_bar, theta_bar};
-  }
-
- private:
-  Tape tape_;  // declared first: the members below record on it
-  rebind_t<Var, Theta> theta_;
-  VectorX<Var> x_;
-  VectorX<Var> r_;
-};
-
-/// ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) at doubles (x, θ): the problem's shortcut, else one reverse pass of c on a
-/// nested tape.
-template <class Conds, class Theta>
-std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp_conditions(const Conds& conds, const Eigen::VectorXd& x,
+std::pair<Eigen::VectorXd, Eigen::VectorXd> conditions_vjp(const Conds& conds, const Eigen::VectorXd& x,
                                                            const Theta& theta, const Eigen::VectorXd& w) {
-  if constexpr (requires { conds.vjp(x, theta, w); }) {
+  if constexpr (std::is_base_of_v<VjpShortcut, Conds>)
     return conds.vjp(x, theta, w);
-  } else {
-    return RecordedConditions<Conds, Theta>(conds, x, theta).vjp(w);
-  }
-}
-
-/// The solver used with a Jacobian in T arithmetic: `ls` itself on doubles, or at an AD level when
-/// its `factor` is a template over the matrix type (the dense solvers); else dense LU. Krylov
-/// methods, the sparse LU and `Auto` run on doubles, so the outer levels of a second derivative
-/// (where n is small in practice) fall back to dense LU.
-template <class T, class LS>
-decltype(auto) direct_solver(const LS& ls) {
-  if constexpr (std::is_same_v<T, double> ? DenseLinearSolver<LS> : requires(const MatrixX<T>& J) {
-                  ls.template factor<MatrixX<T>>(J);
-                })
-    return (ls);
   else
-    return DenseLU{};
+    return vjp(conds, x, theta, w);
 }
 
-/// The factorization of ∂c/∂x at (x, θ) in T arithmetic, formed as `ls` wants it: densely (the
-/// problem's own shortcut, or forward duals), sparsely (detected pattern, colored passes), or as the
-/// solver chooses (`Auto`).
+/// The factorization of ∂c/∂x at (x, θ) in T arithmetic by `ls`. At an AD level (nested forward
+/// mode) J is dense and in T: `ls` factorizes it when its `factor` is a template over the matrix
+/// (the dense solvers), else dense LU does — Krylov methods and sparse LU run on doubles, and the
+/// outer levels of a second derivative are small in practice.
 template <class Conds, class T, class Theta, class LS>
 auto factor_conditions(const Conds& conds, const VectorX<T>& x, const Theta& theta, const LS& ls) {
-  const auto c = [&](const auto& xd) {
-    using D = typename std::decay_t<decltype(xd)>::Scalar;
-    return conds(VectorX<D>(xd), rebind<D>(theta));
-  };
-  if constexpr (!std::is_same_v<T, double> || requires { conds.jacobian_x(x, theta); }) {
-    if constexpr (SparseLinearSolver<LS> && std::is_same_v<T, double>)
-      return ls.factor(Eigen::SparseMatrix<double>(conds.jacobian_x(x, theta).sparseView()));
+  if constexpr (std::is_same_v<T, double>) {
+    return factorize(ls, ConditionsJacobian<Conds, Theta>(conds, x, theta));
+  } else {
+    const MatrixX<T> J = ConditionsJacobian<Conds, Theta, T>(conds, x, theta).dense();
+    if constexpr (requires { ls.template factor<MatrixX<T>>(J); })
+      return ls.template factor<MatrixX<T>>(J);
     else
-      return direct_solver<T>(ls).factor(jacobian_x(conds, x, theta));
-  } else if constexpr (requires { ls.factor_jacobian(c, x); }) {
-    return ls.factor_jacobian(c, x);
-  } else if constexpr (SparseLinearSolver<LS>) {
-    return ls.factor(sparse_jacobian(c, x));
-  } else {
-    return direct_solver<T>(ls).factor(jacobian(c, x));
+      return DenseLU{}.factor(J);
   }
 }
 
-/// Solves ∂c/∂x · X = B in T arithmetic (the forward rule), with one factorization for all columns.
-template <class Conds, class T, class Theta, class LS>
-MatrixX<T> tangent_solve(const Conds& conds, const VectorX<T>& x, const Theta& theta, const LS& ls,
-                         const MatrixX<T>& b) {
-  if constexpr (MatrixFreeLinearSolver<LS> && std::is_same_v<T, double>) {
-    const auto apply = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd {
-      return jvp(
-                 [&](const auto& xd) {
-                   using D = typename std::decay_t<decltype(xd)>::Scalar;
-                   return conds(VectorX<D>(xd), rebind<D>(theta));
-                 },
-                 x, v)
-          .second;
-    };
-    MatrixX<T> out(b.rows(), b.cols());
-    for (Eigen::Index k = 0; k < b.cols(); ++k) out.col(k) = ls.solve(apply, Eigen::VectorXd(b.col(k)));
-    return out;
-  } else {
-    return factor_conditions(conds, x, theta, ls).solve(b);
-  }
+/// `given` when the caller has a factorization on doubles and T is double, else a new one.
+template <class Conds, class T, class Theta, class LS, class Factor>
+decltype(auto) factor_or_given(const Conds& conds, const VectorX<T>& x, const Theta& theta, const LS& ls,
+                               const Factor& given) {
+  if constexpr (std::is_same_v<T, double> && !std::is_same_v<Factor, NoFactor>)
+    return (given);
+  else
+    return factor_conditions(conds, x, theta, ls);
 }
 
-template <class Conds, class P, class LS>
-auto implicit_flat(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls);
+template <class Conds, class P, class LS, class Factor>
+auto implicit_flat(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls,
+                   const Factor& given);
 
 /// Forward rule for θ of scalar `Dual<T, N>`.
-template <class Conds, class P, class LS>
-auto forward_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls) {
+template <class Conds, class P, class LS, class Factor>
+auto forward_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls,
+                  const Factor& given) {
   using S = tree_scalar_t<P>;
   using T = value_type_t<S>;
   const auto theta_t = value(theta);
-  const VectorX<T> x_t = implicit_flat(conds, x_star, theta_t, ls);
+  const VectorX<T> x_t = implicit_flat(conds, x_star, theta_t, ls, given);
 
   // r = c(x*, θ) with x* held constant: its tangents are U = ∂c/∂θ·dθ.
   const VectorX<S> r = conds(VectorX<S>(x_t.template cast<S>()), theta);
@@ -271,7 +165,8 @@ auto forward_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& th
   for (Eigen::Index i = 0; i < n; ++i)
     if (r(i).v.size() != 0) u.row(i) = -r(i).v.transpose();
 
-  const MatrixX<T> dx = directions ? tangent_solve(conds, x_t, theta_t, ls, u) : u;
+  // One factorization of ∂c/∂x (in T arithmetic) for all directions: ∂c/∂x · dx = U.
+  const MatrixX<T> dx = directions ? MatrixX<T>(factor_or_given(conds, x_t, theta_t, ls, given).solve(u)) : u;
   VectorX<S> out(n);
   for (Eigen::Index i = 0; i < n; ++i) {
     out(i).a = x_t(i);
@@ -280,12 +175,10 @@ auto forward_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& th
   return out;
 }
 
-/// Reverse rule for θ of scalar `Var`: one custom node on the active tape.
-template <class Conds, class P, class LS>
-VectorX<Var> reverse_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls) {
-  Tape* tape = Tape::active();
-  if (tape == nullptr) throw TapeError("ift::implicit: the parameters hold Vars but no ift::Tape is active");
-  auto theta_d = value(theta);
+/// The Vars of θ's leaves (a new constant where a leaf is a plain double) and the active tape.
+template <class P>
+std::vector<Var> var_leaves(const P& theta) {
+  if (Tape::active() == nullptr) throw TapeError("ift: the parameters hold Vars but no ift::Tape is active");
   std::vector<Var> inputs;
   inputs.reserve(static_cast<std::size_t>(tree_size(theta)));
   for_each_leaf(theta, [&](const auto& leaf) {
@@ -294,50 +187,42 @@ VectorX<Var> reverse_rule(const Conds& conds, const Eigen::VectorXd& x_star, con
     else
       inputs.push_back(Var());
   });
+  return inputs;
+}
 
+/// Reverse rule for θ of scalar `Var`: one custom node on the active tape. ∂c/∂x is factorized now,
+/// while the forward pass runs (a Krylov method's factorization is ∂c/∂x as an operator); the node's
+/// backward pass solves (∂c/∂x)ᵀλ = x̄ once and pushes −λ through one VJP of c.
+template <class Conds, class P, class LS, class Factor>
+VectorX<Var> reverse_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls,
+                          const Factor& given) {
+  const std::vector<Var> inputs = var_leaves(theta);
+  auto theta_d = value(theta);
   VectorX<Var> out(x_star.size());
-  const auto record = [&](auto adjoint_solve) {
-    tape->add_node(std::span<const Var>(inputs), std::span<const double>(x_star.data(), x_star.size()),
-                   std::span<Var>(out.data(), out.size()),
-                   [conds, x_star, theta_d, adjoint_solve = std::move(adjoint_solve)](
-                       std::span<const double> x_bar, std::span<double> theta_bar) {
-                     const Eigen::VectorXd lambda =
-                         adjoint_solve(Eigen::Map<const Eigen::VectorXd>(x_bar.data(), x_bar.size()));
-                     const Eigen::VectorXd g = vjp_conditions(conds, x_star, theta_d, lambda).second;
-                     for (std::size_t k = 0; k < theta_bar.size(); ++k)
-                       theta_bar[k] = -g(static_cast<Eigen::Index>(k));
-                   });
-  };
-  if constexpr (DenseLinearSolver<LS> || SparseLinearSolver<LS>) {
-    // Factorize now, while the forward pass runs; the backward pass only back-substitutes.
-    record([factor = factor_conditions(conds, x_star, theta_d, ls)](const Eigen::VectorXd& x_bar) {
-      return Eigen::VectorXd(factor.solve_transposed(x_bar));
-    });
-  } else {
-    record([conds, x_star, theta_d, ls](const Eigen::VectorXd& x_bar) {
-      if constexpr (requires { conds.vjp(x_star, theta_d, x_bar); }) {
-        return Eigen::VectorXd(
-            ls.solve([&](const Eigen::VectorXd& w) { return conds.vjp(x_star, theta_d, w).first; }, x_bar));
-      } else {
-        RecordedConditions<Conds, decltype(theta_d)> recorded(conds, x_star, theta_d);
-        return Eigen::VectorXd(
-            ls.solve([&](const Eigen::VectorXd& w) { return recorded.vjp(w).first; }, x_bar));
-      }
-    });
-  }
+  Tape::active()->add_node(
+      std::span<const Var>(inputs), std::span<const double>(x_star.data(), x_star.size()),
+      std::span<Var>(out.data(), out.size()),
+      [conds, x_star, theta_d, factor = factor_or_given(conds, x_star, theta_d, ls, given)](
+          std::span<const double> x_bar, std::span<double> theta_bar) {
+        const Eigen::VectorXd lambda =
+            factor.solve_transposed(Eigen::Map<const Eigen::VectorXd>(x_bar.data(), x_bar.size()));
+        const Eigen::VectorXd g = conditions_vjp(conds, x_star, theta_d, lambda).second;
+        for (std::size_t k = 0; k < theta_bar.size(); ++k) theta_bar[k] = -g(static_cast<Eigen::Index>(k));
+      });
   return out;
 }
 
 /// x*(θ) as a flat vector of θ's AD scalar, derivatives attached by the rule for that scalar.
-template <class Conds, class P, class LS>
-auto implicit_flat(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls) {
+template <class Conds, class P, class LS, class Factor>
+auto implicit_flat(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls,
+                   const Factor& given) {
   using S = tree_scalar_t<P>;
   if constexpr (std::is_arithmetic_v<S>) {
     return VectorX<S>(x_star.template cast<S>());
   } else if constexpr (is_dual_v<S>) {
-    return forward_rule(conds, x_star, theta, ls);
+    return forward_rule(conds, x_star, theta, ls, given);
   } else {
-    return reverse_rule(conds, x_star, theta, ls);
+    return reverse_rule(conds, x_star, theta, ls, given);
   }
 }
 
@@ -356,16 +241,72 @@ void check_conditions(const Conds& conds, const Eigen::VectorXd& x_star, const P
     throw std::invalid_argument("ift::implicit: the conditions c(x*, theta) are not finite");
 }
 
-template <class Conds, class X, class P, class LS>
-auto implicit_conditions(const Conds& conds, const X& x_star, const P& theta, const LS& ls) {
+/// x* with derivatives attached by the implicit rule; `given` is a factorization of ∂c/∂x at x* on
+/// doubles that the caller already has, or `NoFactor{}`.
+template <class Conds, class X, class P, class LS, class Factor = NoFactor>
+auto implicit_conditions(const Conds& conds, const X& x_star, const P& theta, const LS& ls,
+                         const Factor& given = {}) {
   using S = tree_scalar_t<P>;
   const Eigen::VectorXd x = flat(x_star);
   if constexpr (std::is_arithmetic_v<S>) {
     return x_star;
+  } else if constexpr (Scalar<X>) {
+    check_conditions(conds, x, base_values(theta));
+    return unflat<X>(implicit_flat(conds, x, theta, Division{linear_solver_name<LS>()}, NoFactor{}));
   } else {
     check_conditions(conds, x, base_values(theta));
-    return unflat<X>(implicit_flat(conds, x, theta, ls));
+    return unflat<X>(implicit_flat(conds, x, theta, ls, given));
   }
+}
+
+/// x with derivatives that are NaN: what a failed solve returns when its last iterate gives no
+/// derivative (see `early_stop_derivatives`). NaN says so rather than a plausible zero.
+template <class P>
+auto undefined_derivatives_flat(const Eigen::VectorXd& x, const P& theta) {
+  using S = tree_scalar_t<P>;
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  if constexpr (std::is_arithmetic_v<S>) {
+    return VectorX<S>(x.template cast<S>());
+  } else if constexpr (is_dual_v<S>) {
+    using T = value_type_t<S>;
+    const VectorX<T> inner = undefined_derivatives_flat(x, value(theta));
+    Eigen::Index directions = 0;
+    for_each_leaf(theta, [&](const auto& leaf) {
+      if constexpr (is_dual_v<decltype(leaf)>) directions = std::max<Eigen::Index>(directions, leaf.v.size());
+    });
+    VectorX<S> out(x.size());
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      out(i).a = inner(i);
+      out(i).v = VectorX<T>::Constant(directions, T(nan));
+    }
+    return out;
+  } else {
+    const std::vector<Var> inputs = var_leaves(theta);
+    const std::vector<double> partials(inputs.size(), nan);
+    VectorX<Var> out(x.size());
+    for (Eigen::Index i = 0; i < x.size(); ++i) out(i) = Tape::active()->record(x(i), inputs, partials);
+    return out;
+  }
+}
+
+/// The derivatives of a solve that stopped early at x_k (status other than `converged`). After
+/// `max_iterations` or `stalled` at a finite x_k the implicit rule is applied there: x_k solves
+/// c(x, θ) = r_k exactly with r_k = c(x_k, θ) held fixed, and the rule gives that problem's exact
+/// derivatives (∂c/∂x · dx = −∂c/∂θ · dθ needs no c = 0). When the iterate is not finite, the solver
+/// stopped on a singular system or never iterated (`invalid_bracket`), or ∂c/∂x at x_k is singular
+/// or c not finite there, the derivatives are NaN.
+template <class Conds, class X, class P, class LS>
+auto early_stop_derivatives(const Conds& conds, const Solution<X>& s, const P& theta, const LS& ls) {
+  const bool iterated = s.status == Status::max_iterations || s.status == Status::stalled;
+  const Eigen::VectorXd x = flat(s.x);
+  if (iterated && x.allFinite() && conds(x, base_values(theta)).allFinite()) {
+    try {
+      return implicit_conditions(conds, s.x, theta, ls);
+    } catch (const SingularJacobianError&) {
+      // ∂c/∂x is singular at x_k: no derivative, NaN below.
+    }
+  }
+  return unflat<X>(undefined_derivatives_flat(x, theta));
 }
 
 }  // namespace detail
@@ -385,7 +326,8 @@ concept ResidualFunction = State<X> &&
 /// outlive the tape's gradient calls.
 ///
 /// Throws `SingularJacobianError` when ∂c/∂x is (numerically) singular, `std::invalid_argument` when
-/// c is not square or not finite at x*, `TapeError` when θ holds `Var`s with no active tape.
+/// x* or θ holds NaN or Inf or c is not square or not finite at x*, `TapeError` when θ holds `Var`s
+/// with no active tape.
 /// Cost: one factorization of ∂c/∂x (or one Krylov solve per direction) and O(1) evaluations of c.
 template <class C, class X, class P, class Adjoint = Implicit<>>
 requires ResidualFunction<C, X, P>
@@ -397,6 +339,8 @@ auto implicit(C&& c, const X& x_star, const P& theta, const Adjoint& adjoint = {
   static_assert(
       std::is_same_v<detail::state_scalar_t<X>, double>,
       "ift::implicit: x_star must hold plain doubles (the solution is not differentiated; theta is)");
+  detail::require_finite_input(x_star, "ift::implicit", "x_star");
+  detail::require_finite_input(theta, "ift::implicit", "theta");
   return detail::implicit_conditions(detail::Conditions<std::decay_t<C>, X>{std::forward<C>(c)}, x_star,
                                      theta, adjoint.linear_solver);
 }

@@ -24,21 +24,6 @@ struct HalfSquaredNorm {
   }
 };
 
-template <class R, class X>
-struct LeastSquaresProblem {
-  static constexpr ProblemKind kind = ProblemKind::least_squares;
-  R residual;
-  template <class Xq, class Pq>
-  auto primal(const Xq& x, const Pq& theta) const {
-    return residual(x, theta);
-  }
-  template <class Pd>
-  double measure(const X& x, const Pd& theta) const {
-    return value_norm(conditions()(flat(x), theta));
-  }
-  GradientConditions<HalfSquaredNorm<R>, X> conditions() const { return {{residual}}; }
-};
-
 }  // namespace detail
 
 /// Finds a local minimizer of ½‖r(x, θ)‖² from `x0` and returns it with derivatives w.r.t. θ (see
@@ -50,8 +35,11 @@ requires(
                                                                               const P& theta,
                                                                               const Solver& solver = {},
                                                                               const Adjoint& adjoint = {}) {
-  return detail::solve(detail::LeastSquaresProblem<std::decay_t<R>, X>{std::forward<R>(residual)}, x0, theta,
-                       solver, adjoint);
+  return detail::solve(
+      detail::Problem<ProblemKind::least_squares, std::decay_t<R>, X,
+                      detail::GradientConditions<detail::HalfSquaredNorm<std::decay_t<R>>, X>>{
+          std::forward<R>(residual)},
+      x0, theta, solver, adjoint);
 }
 
 }  // namespace ift

@@ -5,6 +5,7 @@
 //     λ = A⁻ᵀx̄,  b̄ = λ,  Ā = −λxᵀ.
 // The matrix-free form takes A only as a product v ↦ A(θ)v.
 
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
@@ -13,10 +14,24 @@
 #include "ift/implicit.hpp"
 
 namespace ift {
+
+struct GMRES;  // <ift/krylov.hpp>: the matrix-free form's default solver
+
 namespace detail {
 
+/// `T`, named through a template parameter so that it is looked at only when the template is used.
+template <class T, class>
+struct deferred {
+  using type = T;
+};
+/// True when `T` is a complete type here.
+template <class T>
+concept complete = requires {
+  sizeof(T);
+};
+
 /// c(x, (A, b)) = A x − b, with ∂c/∂x = A known and the VJP in closed form.
-struct DenseLinearConditions {
+struct DenseLinearConditions : JacobianShortcut, VjpShortcut {
   template <class Q, class Theta>
   VectorX<Q> operator()(const VectorX<Q>& x, const Theta& theta) const {
     return std::get<0>(theta) * x - std::get<1>(theta);
@@ -28,7 +43,7 @@ struct DenseLinearConditions {
   template <class Theta>
   std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp(const Eigen::VectorXd& x, const Theta& theta,
                                                   const Eigen::VectorXd& w) const {
-    const Eigen::MatrixXd& a = std::get<0>(theta);
+    const auto& a = std::get<0>(theta);  // θ-dependent, so compiled only when used
     Eigen::VectorXd theta_bar(a.size() + w.size());
     // Leaves in tree order: A column-major (∂(wᵀAx)/∂A = w xᵀ), then b (∂(−wᵀb)/∂b = −w).
     Eigen::Map<Eigen::MatrixXd>(theta_bar.data(), a.rows(), a.cols()) = w * x.transpose();
@@ -43,6 +58,27 @@ inline void require_finite_solution(const Eigen::VectorXd& x) {
     throw std::invalid_argument(
         "ift::linear_solve: the solution is not finite (NaN or Inf in b or the operator)");
 }
+
+/// A at fixed θ as a `JacobianOperator` given by its product on doubles: what the primal solve
+/// factorizes (a direct solver gets A formed column by column, n products).
+template <class Product>
+struct ProductOperator {
+  Eigen::Index n;
+  Product product;
+  Eigen::Index size() const { return n; }
+  Eigen::VectorXd apply(const Eigen::VectorXd& v) const { return product(v); }
+  Eigen::MatrixXd dense() const {
+    Eigen::MatrixXd a(n, n);
+    for (Eigen::Index j = 0; j < n; ++j) a.col(j) = product(Eigen::VectorXd::Unit(n, j));
+    return a;
+  }
+  Eigen::SparseMatrix<double> sparse() const { return dense().sparseView(); }
+  const SparsityPattern& pattern() const {
+    if (!pattern_) pattern_ = sparsity_of(dense());
+    return *pattern_;
+  }
+  mutable std::optional<SparsityPattern> pattern_{};
+};
 
 /// c(x, (θ, b)) = matvec(x, θ) − b for a user's matrix-free operator.
 template <class MatVec>
@@ -73,25 +109,32 @@ auto linear_solve(const Eigen::MatrixBase<MatrixA>& A, const Eigen::MatrixBase<V
   using Scalar = std::common_type_t<typename MatrixA::Scalar, typename VectorB::Scalar>;
   const std::tuple<detail::MatrixX<Scalar>, detail::VectorX<Scalar>> theta(A.template cast<Scalar>(),
                                                                            b.template cast<Scalar>());
+  detail::require_finite_input(std::get<0>(theta), "ift::linear_solve", "A");
+  detail::require_finite_input(std::get<1>(theta), "ift::linear_solve", "b");
   const auto theta_d = detail::base_values(theta);
-  const Eigen::VectorXd x = solver.factor(std::get<0>(theta_d)).solve(std::get<1>(theta_d));
+  // One factorization of A's values: the solution, then the rule's solves on doubles.
+  const auto factor = solver.factor(std::get<0>(theta_d));
+  const Eigen::VectorXd x = factor.solve(std::get<1>(theta_d));
   detail::require_finite_solution(x);
-  return detail::implicit_conditions(detail::DenseLinearConditions{}, x, theta, solver);
+  return detail::implicit_conditions(detail::DenseLinearConditions{}, x, theta, solver, factor);
 }
 
 /// Solves A(θ) x = b for an operator known only by its product `matvec(v, θ)` (linear in v, generic
 /// over the scalar like every ift function). `b` and `theta` may carry derivatives (one AD scalar).
-/// With a matrix-free `solver` (default GMRES) A is never formed, for the value or the derivative.
-template <class MatVec, class VectorB, class P, class LS = GMRES>
+/// With a matrix-free `solver` (`GMRES`, `BiCGSTAB`, `CG`; `#include <ift/krylov.hpp>`) A is never
+/// formed, for the value or the derivative; a direct solver gets A formed from n products.
+template <class MatVec, class VectorB, class P, class LS>
 requires LinearSolver<LS> &&
     (!std::is_base_of_v<Eigen::EigenBase<std::decay_t<MatVec>>, std::decay_t<MatVec>>)auto linear_solve(
-        MatVec&& matvec, const Eigen::MatrixBase<VectorB>& b, const P& theta, const LS& solver = {}) {
+        MatVec&& matvec, const Eigen::MatrixBase<VectorB>& b, const P& theta, const LS& solver) {
   using B = detail::VectorX<typename VectorB::Scalar>;
   const std::tuple<P, B> params(theta, B(b));
+  detail::require_finite_input(theta, "ift::linear_solve", "theta");
+  detail::require_finite_input(std::get<1>(params), "ift::linear_solve", "b");
   const auto params_d = detail::base_values(params);
   const auto& theta_d = std::get<0>(params_d);
   const auto& b_d = std::get<1>(params_d);
-  const auto apply = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd {
+  const auto product = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd {
     Eigen::VectorXd av = matvec(v, theta_d);
     if (av.size() != v.size()) {
       std::ostringstream out;
@@ -101,20 +144,22 @@ requires LinearSolver<LS> &&
     }
     return av;
   };
-  Eigen::VectorXd x;
-  if constexpr (MatrixFreeLinearSolver<LS>) {
-    x = solver.solve(apply, b_d);
-  } else {
-    Eigen::MatrixXd a(b_d.size(), b_d.size());
-    for (Eigen::Index j = 0; j < a.cols(); ++j) a.col(j) = apply(Eigen::VectorXd::Unit(a.cols(), j));
-    if constexpr (SparseLinearSolver<LS>)
-      x = solver.factor(Eigen::SparseMatrix<double>(a.sparseView())).solve(b_d);
-    else
-      x = solver.factor(a).solve(b_d);
-  }
+  const Eigen::VectorXd x =
+      detail::factorize(solver, detail::ProductOperator<decltype(product)>{b_d.size(), product}).solve(b_d);
   detail::require_finite_solution(x);
   return detail::implicit_conditions(detail::MatrixFreeLinearConditions<std::decay_t<MatVec>>{matvec}, x,
                                      params, solver);
+}
+
+/// `linear_solve(matvec, b, theta, GMRES{})`.
+template <class MatVec, class VectorB, class P>
+requires(!std::is_base_of_v<Eigen::EigenBase<std::decay_t<MatVec>>, std::decay_t<MatVec>>) auto linear_solve(
+    MatVec&& matvec, const Eigen::MatrixBase<VectorB>& b, const P& theta) {
+  using Default = typename detail::deferred<GMRES, MatVec>::type;
+  static_assert(detail::complete<Default>,
+                "ift::linear_solve: the matrix-free form solves with ift::GMRES by default; #include "
+                "<ift/krylov.hpp> for it, or pass a linear solver");
+  return linear_solve(std::forward<MatVec>(matvec), b, theta, Default{});
 }
 
 }  // namespace ift

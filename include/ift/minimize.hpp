@@ -20,62 +20,43 @@ namespace detail {
 /// The stationarity conditions c(x, θ) = ∇ₓL(x, θ) of an objective L, with the two shortcuts the
 /// implicit core uses: ∂c/∂x is the Hessian, and VJPs come from one reverse-over-forward pass.
 template <class L, class X>
-struct GradientConditions {
+struct GradientConditions : JacobianShortcut, VjpShortcut {
+  /// c for the objective `L{a}` (an objective, or what `L` is made of).
+  template <class A>
+  requires(!std::is_same_v<std::remove_cvref_t<A>, GradientConditions>) explicit GradientConditions(A&& a)
+      : objective{std::forward<A>(a)} {}
   L objective;
+
+  /// L as a function of a flat x.
+  template <class V, class Theta>
+  auto on_flat(const V& x, const Theta& theta) const {
+    using D = typename V::Scalar;
+    return objective(unflat<X>(VectorX<D>(x)), rebind<D>(theta));
+  }
 
   template <class Q, class Theta>
   VectorX<Q> operator()(const VectorX<Q>& x, const Theta& theta) const {
-    return gradient(
-        [&](const auto& xd) {
-          using D = typename std::decay_t<decltype(xd)>::Scalar;
-          return objective(unflat<X>(VectorX<D>(xd)), rebind<D>(theta));
-        },
-        x);
+    return gradient([&](const auto& xd) { return on_flat(xd, theta); }, x);
   }
 
   template <class T, class Theta>
   MatrixX<T> jacobian_x(const VectorX<T>& x, const Theta& theta) const {
-    return hessian(
-        [&](const auto& xd) {
-          using D = typename std::decay_t<decltype(xd)>::Scalar;
-          return objective(unflat<X>(VectorX<D>(xd)), rebind<D>(theta));
-        },
-        x);
+    return hessian([&](const auto& xd) { return on_flat(xd, theta); }, x);
   }
 
+  /// ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) = (H w, ∂²L/∂θ∂x · w): the gradient in (x, θ) of the directional
+  /// derivative wᵀ∇ₓL = d/dε L(x + εw, θ), the tangent of L on `Dual<Var, 1>` with x seeded by w.
   template <class Theta>
   std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp(const Eigen::VectorXd& x, const Theta& theta,
                                                   const Eigen::VectorXd& w) const {
-    using D = Dual<Var, 1>;
-    Tape tape;
-    VectorX<D> xd(x.size());
-    for (Eigen::Index i = 0; i < x.size(); ++i) xd(i) = D(Var(x(i)), Var(w(i)));
-    const rebind_t<Var, Theta> theta_v = rebind<Var>(theta);
-    const D l = objective(unflat<X>(xd), rebind<D>(theta_v));
-    const Var directional = l.v(0);
-    const double seed = 1.0;
-    tape.backward(std::span<const Var>(&directional, 1), std::span<const double>(&seed, 1));
-    Eigen::VectorXd x_bar(x.size()), theta_bar(tree_size(theta_v));
-    for (Eigen::Index i = 0; i < x.size(); ++i) x_bar(i) = tape.adjoint(xd(i).a);
-    Eigen::Index k = 0;
-    for_each_leaf(theta_v, [&](const Var& leaf) { theta_bar(k++) = tape.adjoint(leaf); });
-    return {x_bar, theta_bar};
+    const auto directional = [&](const VectorX<Var>& xv, const auto& theta_v) {
+      using D = Dual<Var, 1>;
+      VectorX<D> xd(xv.size());
+      for (Eigen::Index i = 0; i < xv.size(); ++i) xd(i) = D(xv(i), Var::constant(w(i)));
+      return on_flat(xd, theta_v).v(0);
+    };
+    return ift::vjp(directional, x, theta, Eigen::VectorXd::Ones(1));
   }
-};
-
-template <class L, class X>
-struct MinimizeProblem {
-  static constexpr ProblemKind kind = ProblemKind::minimize;
-  L objective;
-  template <class Xq, class Pq>
-  auto primal(const Xq& x, const Pq& theta) const {
-    return objective(x, theta);
-  }
-  template <class Pd>
-  double measure(const X& x, const Pd& theta) const {
-    return value_norm(conditions()(flat(x), theta));
-  }
-  GradientConditions<L, X> conditions() const { return {objective}; }
 };
 
 }  // namespace detail
@@ -94,8 +75,10 @@ template <class L, class X, class P, class Solver = BFGS, class Adjoint = Implic
 requires ObjectiveFunction<L, X, P>
 auto minimize(L&& objective, const X& x0, const P& theta, const Solver& solver = {},
               const Adjoint& adjoint = {}) {
-  return detail::solve(detail::MinimizeProblem<std::decay_t<L>, X>{std::forward<L>(objective)}, x0, theta,
-                       solver, adjoint);
+  return detail::solve(
+      detail::Problem<ProblemKind::minimize, std::decay_t<L>, X,
+                      detail::GradientConditions<std::decay_t<L>, X>>{std::forward<L>(objective)},
+      x0, theta, solver, adjoint);
 }
 
 }  // namespace ift

@@ -11,25 +11,6 @@
 #include "ift/solvers/newton.hpp"
 
 namespace ift {
-namespace detail {
-
-template <class F, class X>
-struct RootProblem {
-  static constexpr ProblemKind kind = ProblemKind::root;
-  F f;
-  template <class Xq, class Pq>
-  auto primal(const Xq& x, const Pq& theta) const {
-    return f(x, theta);
-  }
-  template <class Pd>
-  double measure(const X& x, const Pd& theta) const {
-    return value_norm(flat(f(x, theta)));
-  }
-  Conditions<F, X> conditions() const { return {f}; }
-};
-
-}  // namespace detail
-
 /// Finds x with f(x, θ) = 0 from `x0` and returns it with derivatives w.r.t. θ.
 ///
 /// `f` is written once, generic over the scalar: it is called with x and θ of one scalar type and
@@ -41,8 +22,10 @@ struct RootProblem {
 template <class F, class X, class P, class Solver = Newton, class Adjoint = Implicit<>>
 requires ResidualFunction<F, X, P>
 auto root(F&& f, const X& x0, const P& theta, const Solver& solver = {}, const Adjoint& adjoint = {}) {
-  return detail::solve(detail::RootProblem<std::decay_t<F>, X>{std::forward<F>(f)}, x0, theta, solver,
-                       adjoint);
+  return detail::solve(
+      detail::Problem<ProblemKind::root, std::decay_t<F>, X, detail::Conditions<std::decay_t<F>, X>>{
+          std::forward<F>(f)},
+      x0, theta, solver, adjoint);
 }
 
 }  // namespace ift

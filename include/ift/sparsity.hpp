@@ -80,6 +80,19 @@ SparsityPattern sparsity_pattern(F&& f, const Eigen::MatrixBase<Derived>& x) {
   return p;
 }
 
+/// The pattern of the nonzero entries of a dense matrix (for a Jacobian known in closed form).
+inline SparsityPattern sparsity_of(const Eigen::MatrixXd& J) {
+  if (J.cols() > std::numeric_limits<int>::max() || J.rows() > std::numeric_limits<int>::max())
+    throw std::invalid_argument("ift::sparsity_of: the matrix is too large for 32-bit indices");
+  SparsityPattern p{J.rows(), J.cols(), {0}, {}};
+  for (Eigen::Index j = 0; j < J.cols(); ++j) {
+    for (Eigen::Index i = 0; i < J.rows(); ++i)
+      if (J(i, j) != 0.0) p.inner.push_back(static_cast<int>(i));
+    p.outer.push_back(static_cast<int>(p.inner.size()));
+  }
+  return p;
+}
+
 /// A grouping of the columns of a pattern into structurally orthogonal groups.
 struct ColumnColoring {
   std::vector<int> color;  ///< the group of each column
@@ -122,8 +135,7 @@ inline ColumnColoring color_columns(const SparsityPattern& p) {
 /// Throws `std::invalid_argument` when f's output size or x's size do not match the pattern.
 template <class F, class Derived>
 Eigen::SparseMatrix<double> sparse_jacobian(F&& f, const Eigen::MatrixBase<Derived>& x,
-                                            const SparsityPattern& pattern,
-                                            const ColumnColoring& coloring) {
+                                            const SparsityPattern& pattern, const ColumnColoring& coloring) {
   constexpr int K = 4;
   using D = Dual<double, K>;
   if (x.size() != pattern.cols || static_cast<Eigen::Index>(coloring.color.size()) != pattern.cols)

@@ -27,6 +27,7 @@
 
 #include <Eigen/Core>
 
+#include "ift/detail/eigen_internal.hpp"
 #include "ift/detail/traits.hpp"
 
 namespace ift {
@@ -182,30 +183,4 @@ struct ScalarBinaryOpTraits<double, ift::Tracer, BinaryOp> {
   using ReturnType = ift::Tracer;
 };
 
-namespace internal {
-
-/// A product of a plain and a tracer matrix, computed with the plain operand promoted: Eigen's
-/// kernels accumulate in one operand's scalar type and would drop the other's dependency sets.
-template <class Lhs, class Rhs>
-struct promoted_tracer_product : generic_product_impl_base<Lhs, Rhs, promoted_tracer_product<Lhs, Rhs>> {
-  template <class Dest>
-  static void scaleAndAddTo(Dest& dst, const Lhs& lhs, const Rhs& rhs, const ift::Tracer& alpha) {
-    dst.noalias() += alpha * (lhs.template cast<ift::Tracer>() * rhs.template cast<ift::Tracer>());
-  }
-};
-
-template <class Rhs, class Lhs>
-concept MixedTracerOperand = (ift::is_tracer_v<typename Lhs::Scalar> &&
-                              std::is_arithmetic_v<typename Rhs::Scalar>) ||
-                             (ift::is_tracer_v<typename Rhs::Scalar> &&
-                              std::is_arithmetic_v<typename Lhs::Scalar>);
-
-template <class Lhs, MixedTracerOperand<Lhs> Rhs>
-struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemmProduct>
-    : promoted_tracer_product<Lhs, Rhs> {};
-template <class Lhs, MixedTracerOperand<Lhs> Rhs>
-struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemvProduct>
-    : promoted_tracer_product<Lhs, Rhs> {};
-
-}  // namespace internal
 }  // namespace Eigen

@@ -11,7 +11,9 @@
 //   value(θ)              the same structure one AD level down (Dual<T> → T, Var → double);
 //   for_each_leaf(θ, f)   f(θᵢ) for i = 1…n, and the two-tree form f(aᵢ, bᵢ).
 //
-// The IFT then works on the flat vectors: ∂x/∂θ is a matrix with one column per leaf.
+// The IFT then works on the flat vectors: ∂x/∂θ is a matrix with one column per leaf. This header
+// also completes `Tape::gradient(y, θ)` (ift/tape.hpp), which walks θ through `detail::TreeAccess`
+// defined at the end.
 //
 // What is a tree:
 //   * a leaf: any `ift::Scalar` (an arithmetic type, `Dual<T, N>`, `Var`);
@@ -459,18 +461,6 @@ struct rebind_tree<S, T, TreeKind::aggregate> {
                 "parameter is the leaf type rebind automatically; specialize ift::tree_traits for it");
 };
 
-/// The number c as a constant of T at every nesting level. `T(c)` would do for `Dual<double>`,
-/// but `Var(c)` records a new independent variable (and `Dual<Var>(c)` does so inside).
-template <class T>
-T constant_of(double c) {
-  if constexpr (is_var_v<T>)
-    return T::constant(c);
-  else if constexpr (is_dual_v<T>)
-    return T(constant_of<typename T::value_type>(c));
-  else
-    return static_cast<T>(c);
-}
-
 /// Builds `rebind_t<S, T>` from `t`, each leaf mapped by `fn(leaf) -> S`. The order in which
 /// `fn` is called is unspecified (a user `rebind_from` may map its members in any order).
 template <class S, class T, class Fn>
@@ -580,4 +570,24 @@ requires Tree<T> &&(!Scalar<T>)auto value(const T& tree) {
 template <class D>
 requires(!Tree<D>) auto value(const Eigen::DenseBase<D>& expression) { return value(expression.eval()); }
 
+namespace detail {
+
+/// The traversal behind `Tape::gradient(y, tree)`. ift/tape.hpp sits a layer below trees, so it only
+/// declares this template; the overload works wherever this header is included as well.
+template <class T>
+struct TreeAccess {
+  static constexpr bool is_tree = Tree<T>;
+  /// `f(leaf)` for every leaf, in flatten order.
+  template <class F>
+  static void for_each_leaf(const T& tree, F&& f) {
+    visit_leaves(tree, f);
+  }
+  /// The tree rebound to S, each leaf mapped by `f(leaf) -> S`.
+  template <class S, class F>
+  static rebind_t<S, T> map_leaves(const T& tree, F&& f) {
+    return detail::map_leaves<S>(tree, f);
+  }
+};
+
+}  // namespace detail
 }  // namespace ift

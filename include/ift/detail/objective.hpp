@@ -15,7 +15,6 @@
 
 #include <cstddef>
 #include <limits>
-#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -72,20 +71,25 @@ Solution<X> non_finite_start(const X& x0) {
 template <class T>
 inline constexpr bool carries_derivatives = ADScalar<T>;
 
-/// The result of a converged solve. On an AD scalar, `polish()` first computes the extra step
-/// (see `carries_derivatives`): an optional pair (new point, its convergence measure), kept when
-/// that measure is still within `tol`, counted as one more iteration and reported.
-template <class X, class V, class Polish>
-Solution<X> converged_solution(const V& x, int iterations, double measure, [[maybe_unused]] double tol,
-                               [[maybe_unused]] const IterationCallback& on_iteration,
-                               [[maybe_unused]] Polish&& polish) {
+/// The result of a solve converged at `point` (an iterate of `problem` with `x`, `gradient_norm`
+/// and `Point::at(problem, x)`) after `iterations`; `options` is the solver struct (`tol`,
+/// `on_iteration`). On an AD scalar the solve first takes the extra step (see
+/// `carries_derivatives`) when `polish_step()` gives one, h: x + h is kept when its measure is
+/// still within `tol`, counted as one more iteration and reported.
+template <class X, class Problem, class Point, class Options, class PolishStep>
+Solution<X> converged_solution([[maybe_unused]] const Problem& problem, const Point& point, int iterations,
+                               [[maybe_unused]] const Options& options,
+                               [[maybe_unused]] PolishStep&& polish_step) {
   if constexpr (carries_derivatives<typename SolverState<X>::scalar>) {
-    if (const auto polished = polish(); polished && polished->second <= tol) {
-      if (on_iteration) on_iteration(iterations + 1, polished->second);
-      return make_solution<X>(polished->first, Status::converged, iterations + 1, polished->second);
+    if (const auto h = polish_step()) {
+      const Point polished = Point::at(problem, point.x + *h);
+      if (polished.gradient_norm <= options.tol) {
+        if (options.on_iteration) options.on_iteration(iterations + 1, polished.gradient_norm);
+        return make_solution<X>(polished.x, Status::converged, iterations + 1, polished.gradient_norm);
+      }
     }
   }
-  return make_solution<X>(x, Status::converged, iterations, measure);
+  return make_solution<X>(point.x, Status::converged, iterations, point.gradient_norm);
 }
 
 /// A minimization objective `L(x)` (a scalar) with its derivatives, in the state's scalar type.

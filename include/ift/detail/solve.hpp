@@ -38,6 +38,39 @@ bool throws_on_failure(const Solver& solver) {
     return true;
 }
 
+/// A problem of one kind: the user's function `f`, which the primal solver iterates on, and the
+/// conditions c(x, θ) = 0 the implicit rule differentiates — f for a root, F − x for a fixed point,
+/// ∇ₓL for a minimizer, ∇ₓ½‖r‖² for least squares. Every `Solution` reports ‖c(x, θ)‖₂ as its
+/// convergence measure.
+template <ProblemKind Kind, class F, class X, class Conds>
+struct Problem {
+  static constexpr ProblemKind kind = Kind;
+  F f;
+  template <class Xq, class Pq>
+  auto primal(const Xq& x, const Pq& theta) const {
+    return f(x, theta);
+  }
+  template <class Pd>
+  double measure(const X& x, const Pd& theta) const {
+    return value_norm(conditions()(flat(x), theta));
+  }
+  Conds conditions() const { return Conds{f}; }
+};
+
+/// The entry point that solves a kind of problem, for messages.
+constexpr std::string_view entry_name(ProblemKind kind) {
+  switch (kind) {
+    case ProblemKind::root:
+      return "ift::root";
+    case ProblemKind::fixed_point:
+      return "ift::fixed_point";
+    case ProblemKind::minimize:
+      return "ift::minimize";
+    default:
+      return "ift::least_squares";
+  }
+}
+
 /// True for the kinds whose user function maps the state to a vector of the state's size.
 constexpr bool returns_state(ProblemKind kind) {
   return kind == ProblemKind::root || kind == ProblemKind::fixed_point;
@@ -130,60 +163,6 @@ Solution<X> run_solver(const Problem& problem, const Solver& solver, Fp& fp, con
   }
 }
 
-/// x with derivatives that are NaN: what a failed solve returns when its last iterate gives no
-/// derivative either (see `early_stop_derivatives`). NaN says so rather than a plausible zero.
-template <class P>
-auto undefined_derivatives_flat(const Eigen::VectorXd& x, const P& theta) {
-  using S = tree_scalar_t<P>;
-  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-  if constexpr (std::is_arithmetic_v<S>) {
-    return VectorX<S>(x.template cast<S>());
-  } else if constexpr (is_dual_v<S>) {
-    using T = value_type_t<S>;
-    const VectorX<T> inner = undefined_derivatives_flat(x, value(theta));
-    Eigen::Index directions = 0;
-    for_each_leaf(theta, [&](const auto& leaf) {
-      if constexpr (is_dual_v<decltype(leaf)>) directions = std::max<Eigen::Index>(directions, leaf.v.size());
-    });
-    VectorX<S> out(x.size());
-    for (Eigen::Index i = 0; i < x.size(); ++i) {
-      out(i).a = inner(i);
-      out(i).v = VectorX<T>::Constant(directions, T(nan));
-    }
-    return out;
-  } else {
-    Tape* tape = Tape::active();
-    if (tape == nullptr) throw TapeError("ift: the parameters hold Vars but no ift::Tape is active");
-    std::vector<Var> inputs;
-    for_each_leaf(theta, [&](const auto& leaf) {
-      if constexpr (is_var_v<decltype(leaf)>) inputs.push_back(leaf);
-    });
-    const std::vector<double> partials(inputs.size(), nan);
-    VectorX<Var> out(x.size());
-    for (Eigen::Index i = 0; i < x.size(); ++i) out(i) = tape->record(x(i), inputs, partials);
-    return out;
-  }
-}
-
-/// The derivatives of a solve that stopped early at x_k (status other than `converged`). After
-/// `max_iterations` or `stalled` at a finite x_k the implicit rule is applied there: x_k solves
-/// c(x, θ) = r_k exactly with r_k = c(x_k, θ) held fixed, and the rule gives that problem's exact
-/// derivatives (∂c/∂x · dx = −∂c/∂θ · dθ needs no c = 0). When the iterate is not finite, the solver
-/// stopped on a singular system or never iterated (`invalid_bracket`), or ∂c/∂x at x_k is singular
-/// or c not finite there, the derivatives are NaN.
-template <class Problem, class X, class P, class LS>
-auto early_stop_derivatives(const Problem& problem, const Solution<X>& s, const P& theta, const LS& ls) {
-  const bool iterated = s.status == Status::max_iterations || s.status == Status::stalled;
-  if (iterated && all_finite(s.x) && all_finite(problem.conditions()(flat(s.x), base_values(theta)))) {
-    try {
-      return implicit_conditions(problem.conditions(), s.x, theta, ls);
-    } catch (const SingularJacobianError&) {
-      // ∂c/∂x is singular at x_k: no derivative, NaN below.
-    }
-  }
-  return unflat<X>(undefined_derivatives_flat(flat(s.x), theta));
-}
-
 /// Solves `problem` from `x0` with parameters `theta` and attaches derivatives as `adjoint` says.
 template <class Problem, class X, class P, class Solver, class Adjoint>
 auto solve(const Problem& problem, const X& x0, const P& theta, const Solver& solver,
@@ -200,31 +179,35 @@ auto solve(const Problem& problem, const X& x0, const P& theta, const Solver& so
 
   if constexpr (!shape_fits) {
     return Solution<Y>{};  // never run: the assertion above is then the only error reported
-  } else if constexpr (std::is_same_v<Adjoint, Unrolled>) {
-    // The solver itself runs on θ's scalar, so derivatives flow through every iteration.
-    const Y x0_s = rebind<S>(x0);
-    auto fp = bind_parameters(problem, theta);
-    Solution<Y> s = run_solver(problem, solver, fp, x0_s, theta);
-    check(s, name, throws_on_failure(solver));
-    s.derivatives_exact = s.status == Status::converged;
-    return s;
   } else {
-    static_assert(is_implicit_v<Adjoint>,
-                  "ift: the adjoint must be ift::Implicit<LinearSolver> or ift::Unrolled");
-    const auto theta_d = base_values(theta);
-    Solution<X> s;
-    if (!all_finite(flatten(theta_d))) {
-      s = Solution<X>{x0, Status::non_finite, 0, std::numeric_limits<double>::quiet_NaN()};
+    require_finite_input(x0, entry_name(Problem::kind), "x0");
+    require_finite_input(theta, entry_name(Problem::kind), "theta");
+    if constexpr (std::is_same_v<Adjoint, Unrolled>) {
+      static_assert(
+          unrollable_v<Solver>,
+          "ift::Unrolled: this solver's iterates carry no derivative (Bisection and Brent move by the "
+          "signs of f only, so unrolling them would give dx/dtheta = 0); use the implicit rule, "
+          "ift::Implicit<> (the default)");
+      // The solver itself runs on θ's scalar, so derivatives flow through every iteration.
+      const Y x0_s = rebind<S>(x0);
+      auto fp = bind_parameters(problem, theta);
+      Solution<Y> s = run_solver(problem, solver, fp, x0_s, theta);
+      check(s, name, throws_on_failure(solver));
+      s.derivatives_exact = s.status == Status::converged;
+      return s;
     } else {
+      static_assert(is_implicit_v<Adjoint>,
+                    "ift: the adjoint must be ift::Implicit<LinearSolver> or ift::Unrolled");
+      const auto theta_d = base_values(theta);
       auto fp = bind_parameters(problem, theta_d);
-      s = run_solver(problem, solver, fp, x0, theta_d);
+      const Solution<X> s = run_solver(problem, solver, fp, x0, theta_d);
+      check(s, name, throws_on_failure(solver));
+      if (!s)
+        return Solution<Y>{early_stop_derivatives(problem.conditions(), s, theta, adjoint.linear_solver),
+                           s.status, s.iterations, s.residual_norm, false};
+      return Solution<Y>{implicit_conditions(problem.conditions(), s.x, theta, adjoint.linear_solver),
+                         s.status, s.iterations, s.residual_norm, true};
     }
-    check(s, name, throws_on_failure(solver));
-    if (!s)
-      return Solution<Y>{early_stop_derivatives(problem, s, theta, adjoint.linear_solver), s.status,
-                         s.iterations, s.residual_norm, false};
-    return Solution<Y>{implicit_conditions(problem.conditions(), s.x, theta, adjoint.linear_solver), s.status,
-                       s.iterations, s.residual_norm, true};
   }
 }
 

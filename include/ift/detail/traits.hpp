@@ -82,11 +82,35 @@ namespace detail {
 /// The plain `double` at the bottom of any nesting of AD scalars (used for control flow:
 /// convergence tests and line searches compare values, never derivatives).
 template <class T>
-double to_double(const T& x) {
+requires(!std::is_base_of_v<Eigen::EigenBase<T>, T>) double to_double(const T& x) {
   if constexpr (std::is_arithmetic_v<T>)
     return static_cast<double>(x);
   else
     return to_double(value(x));
+}
+
+/// The number `s` as a constant `T` at every nesting level: `s` itself when it is a `T`; else through
+/// `T::constant` where `T` has one (`ift::Var`'s converting constructor records a new independent
+/// variable, which a constant must not do), or `T`'s constructor from its plain scalar (a `Dual`
+/// recurses through it, so `Dual<Var>` gets a `Var` constant inside).
+template <class T, class S>
+T constant_of(const S& s) {
+  if constexpr (std::is_same_v<T, S>) {
+    return s;
+  } else {
+    using B = base_scalar_t<T>;
+    if constexpr (requires { T::constant(static_cast<B>(s)); })
+      return T::constant(static_cast<B>(s));
+    else
+      return T(static_cast<B>(s));
+  }
+}
+
+/// The plain values of an Eigen object of any scalar type, as a matrix of `double` of its shape.
+template <class Derived>
+Eigen::Matrix<double, Derived::RowsAtCompileTime, Derived::ColsAtCompileTime> to_double(
+    const Eigen::MatrixBase<Derived>& m) {
+  return m.unaryExpr([](const auto& s) { return to_double(s); });
 }
 }  // namespace detail
 

@@ -1,19 +1,31 @@
 #pragma once
-// Shared driver of the matrix-free Krylov solvers: run one of Eigen's iterative solvers on a
-// `LinearOperator` and turn non-convergence into a typed error instead of a silently wrong
-// derivative.
+// The matrix-free Krylov solvers, Eigen's iterative solvers driven by products with J = ∂c/∂x:
+//  * `GMRES` — restarted GMRES for a general J, O(n · restart) memory;
+//  * `BiCGSTAB` — short recurrences for a nonsymmetric J, O(n) memory, less robust than GMRES;
+//  * `CG` — conjugate gradients for a symmetric positive definite J (a Hessian at a strict minimum).
+// Their "factorization" of J is J itself, as an operator; each solve runs the iteration with
+// products v ↦ J v (one forward pass each) or, for the transposed solve of the reverse rule,
+// w ↦ Jᵀ w (one reverse sweep each, c recorded once per solve). J is never formed. Non-convergence
+// is a typed error, never a silently wrong derivative.
 
 #include <limits>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include <Eigen/Core>
+#include <Eigen/IterativeLinearSolvers>
+#include <unsupported/Eigen/IterativeSolvers>
 
 #include "ift/errors.hpp"
 #include "ift/linalg/linear_operator.hpp"
+#include "ift/linalg/linear_solver.hpp"
 
 namespace ift::detail {
 
+/// Runs one of Eigen's iterative solvers on A x = b, A given by `apply(v) = A v`, and checks the
+/// true residual.
 template <class EigenSolver, class Apply>
 Eigen::VectorXd krylov_solve(EigenSolver& solver, std::string_view name, Apply&& apply,
                              const Eigen::VectorXd& b, double tol, int max_iter) {
@@ -36,4 +48,115 @@ Eigen::VectorXd krylov_solve(EigenSolver& solver, std::string_view name, Apply&&
   return x;
 }
 
+/// A Krylov method's factorization of J: the method's options and J as an operator (held by
+/// value when it can be copied — the reverse rule keeps it until the backward pass — else by
+/// reference, for the type-erased J of Newton's steps, used at once).
+template <class Method, class J>
+class KrylovFactor {
+ public:
+  KrylovFactor(const Method& method, const J& jac) : method_(method), jac_(jac) {}
+
+  /// X with J X = B, column by column.
+  template <class B>
+  Eigen::MatrixXd solve(const B& b) const {
+    return columns(b, [this](const Eigen::VectorXd& v) { return Eigen::VectorXd(jac_.apply(v)); });
+  }
+  /// X with Jᵀ X = B, column by column, from one recording of c.
+  template <class B>
+  Eigen::MatrixXd solve_transposed(const B& b) const {
+    auto transposed = jac_.transposed();
+    return columns(b, [&transposed](const Eigen::VectorXd& w) { return Eigen::VectorXd(transposed(w)); });
+  }
+
+ private:
+  template <class B, class Apply>
+  Eigen::MatrixXd columns(const B& b, const Apply& apply) const {
+    Eigen::MatrixXd out(b.rows(), b.cols());
+    for (Eigen::Index k = 0; k < b.cols(); ++k) out.col(k) = method_.solve(apply, Eigen::VectorXd(b.col(k)));
+    return out;
+  }
+
+  Method method_;
+  std::conditional_t<std::is_copy_constructible_v<J>, J, const J&> jac_;
+};
+
 }  // namespace ift::detail
+
+namespace ift {
+
+/// Matrix-free restarted GMRES. `tol` bounds the relative residual ‖b − A x‖ / ‖b‖.
+struct GMRES {
+  /// The solver's name, used in error messages.
+  static constexpr std::string_view name = "GMRES";
+  /// Krylov subspace dimension between restarts (memory O(n · restart)).
+  int restart = 30;
+  /// Bound on the relative residual ‖b − A x‖ / ‖b‖.
+  double tol = 1e-12;
+  /// Maximum number of iterations before `SolverError`.
+  int max_iter = 1000;
+
+  /// J as an operator: each solve with J or Jᵀ is one run of the iteration.
+  template <JacobianOperator J>
+  detail::KrylovFactor<GMRES, J> factor(const J& jac) const {
+    return {*this, jac};
+  }
+
+  /// Solves A x = b given only `apply(v) = A v`; throws `SolverError` when it does not converge.
+  template <class Apply>
+  Eigen::VectorXd solve(Apply&& apply, const Eigen::VectorXd& b) const {
+    Eigen::GMRES<detail::LinearOperator, Eigen::IdentityPreconditioner> solver;
+    solver.set_restart(restart);
+    return detail::krylov_solve(solver, name, std::forward<Apply>(apply), b, tol, max_iter);
+  }
+};
+
+/// Matrix-free BiCGSTAB (`Eigen::BiCGSTAB`). `tol` bounds the relative residual.
+struct BiCGSTAB {
+  /// The solver's name, used in error messages.
+  static constexpr std::string_view name = "BiCGSTAB";
+  /// Bound on the relative residual ‖b − A x‖ / ‖b‖.
+  double tol = 1e-12;
+  /// Maximum number of iterations before `SolverError`.
+  int max_iter = 1000;
+
+  /// J as an operator: each solve with J or Jᵀ is one run of the iteration.
+  template <JacobianOperator J>
+  detail::KrylovFactor<BiCGSTAB, J> factor(const J& jac) const {
+    return {*this, jac};
+  }
+
+  /// Solves A x = b given only `apply(v) = A v`; throws `SolverError` when it does not converge.
+  template <class Apply>
+  Eigen::VectorXd solve(Apply&& apply, const Eigen::VectorXd& b) const {
+    Eigen::BiCGSTAB<detail::LinearOperator, Eigen::IdentityPreconditioner> solver;
+    return detail::krylov_solve(solver, name, std::forward<Apply>(apply), b, tol, max_iter);
+  }
+};
+
+/// Matrix-free conjugate gradients (`Eigen::ConjugateGradient`, both triangles used since the
+/// operator is only known by its products). `tol` bounds the relative residual.
+struct CG {
+  /// The solver's name, used in error messages.
+  static constexpr std::string_view name = "CG";
+  /// Bound on the relative residual ‖b − A x‖ / ‖b‖.
+  double tol = 1e-12;
+  /// Maximum number of iterations before `SolverError`.
+  int max_iter = 1000;
+
+  /// J as an operator: each solve with J or Jᵀ is one run of the iteration.
+  template <JacobianOperator J>
+  detail::KrylovFactor<CG, J> factor(const J& jac) const {
+    return {*this, jac};
+  }
+
+  /// Solves A x = b given only `apply(v) = A v`; throws `SolverError` when it does not converge.
+  template <class Apply>
+  Eigen::VectorXd solve(Apply&& apply, const Eigen::VectorXd& b) const {
+    Eigen::ConjugateGradient<detail::LinearOperator, Eigen::Lower | Eigen::Upper,
+                             Eigen::IdentityPreconditioner>
+        solver;
+    return detail::krylov_solve(solver, name, std::forward<Apply>(apply), b, tol, max_iter);
+  }
+};
+
+}  // namespace ift

@@ -1,13 +1,15 @@
 #pragma once
 // A matrix-free linear operator that Eigen's iterative solvers accept in place of a matrix
-// (the pattern of Eigen's "matrix-free solvers" documentation). Its product is one call of a
-// user-supplied function v ↦ A v: for the implicit rule, a JVP or a VJP of the conditions.
+// (the pattern of Eigen's "matrix-free solvers" documentation). Its specializations of
+// `Eigen::internal::traits` and `generic_product_impl` are that documented extension point, not
+// the private kernels detail/eigen_internal.hpp guards, and only the Krylov module needs them. Its product is
+// one call of a user-supplied function v ↦ A v: for the implicit rule, a JVP or a VJP of the conditions.
 
 #include <functional>
 #include <utility>
 
 #include <Eigen/Core>
-#include <Eigen/Sparse>
+#include <Eigen/SparseCore>
 
 namespace ift::detail {
 class LinearOperator;

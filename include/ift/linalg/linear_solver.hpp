@@ -1,58 +1,128 @@
 #pragma once
-// The linear solvers: how the implicit rule (and Newton's method) solve with ∂c/∂x.
+// The linear-solver protocol: how the implicit rule and Newton's method solve with J = ∂c/∂x.
 //
-// Three families satisfy `ift::LinearSolver`, by what they are given:
-//  * dense direct solvers (`DenseLU`, `DenseQR`, `LDLT`) get ∂c/∂x as an `Eigen::MatrixXd` and
-//    factorize it once; the factorization serves every tangent direction (forward mode) and the
-//    transposed adjoint solve (reverse mode), and is kept from the forward pass to the backward pass;
-//  * sparse direct solvers (`SparseLU`) get it as an `Eigen::SparseMatrix<double>` whose pattern is
-//    detected and whose entries are filled by colored forward passes (sparsity.hpp), so a banded
-//    n × n Jacobian costs O(n) to form and factorize instead of O(n³);
-//  * matrix-free solvers (`GMRES`, `BiCGSTAB`, `CG`) see ∂c/∂x only through products
-//    v ↦ (∂c/∂x)v (one JVP of c each) or w ↦ (∂c/∂x)ᵀw (one VJP each), so ∂c/∂x is never formed.
-// `Auto` chooses between dense and sparse from the size and the detected pattern.
-//
-// A user type plugs in by satisfying one of the three concepts below; a factorization's
-// `solve(B)` and `solve_transposed(B)` take a vector or a matrix of right-hand sides.
+// A linear solver has one member, `factor`, which takes J in the one form it works with and returns
+// a factorization: an object with `solve(B)` (X with J X = B) and `solve_transposed(B)` (X with
+// Jᵀ X = B), B a vector or a matrix of right-hand sides. The forward rule solves with J (one
+// column per tangent direction), the reverse rule with Jᵀ, Newton with J; one factorization made
+// once serves them all, so a derivative never factorizes J twice. The forms:
+//  * `Eigen::MatrixXd` — dense direct solvers (`DenseLU`, `DenseQR`, `LDLT`). J is formed by
+//    chunked forward passes (or given by the problem: the Hessian of `minimize`, A of
+//    `linear_solve`). A dense solver whose `factor` is a template over the matrix also factorizes
+//    J in AD arithmetic, which is how nested duals get exact higher derivatives;
+//  * `Eigen::SparseMatrix<double>` — sparse direct solvers (`SparseLU`, a user's banded LU): the
+//    pattern of J is detected once and its entries filled by colored forward passes
+//    (sparsity.hpp);
+//  * a `JacobianOperator` — any other solver: it gets J itself and takes what it needs, products
+//    v ↦ J v and w ↦ Jᵀ w (the Krylov methods, which never form J), or J densely or sparsely as it
+//    decides (`Auto`).
+// A factorization that finds J singular throws `SingularJacobianError`; a Krylov method that does
+// not converge throws `SolverError`. One threshold decides singularity everywhere
+// (`detail::require_well_conditioned`).
+
+#include <cmath>
+#include <concepts>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <Eigen/Core>
+#include <Eigen/SparseCore>
+
+#include "ift/detail/traits.hpp"
+#include "ift/errors.hpp"
+#include "ift/sparsity.hpp"
 
 namespace ift {
 
-/// A dense direct solver: `factor(J)` (J an `Eigen::MatrixXd`) returns an object with `solve(B)`
-/// (J X = B) and `solve_transposed(B)` (Jᵀ X = B), and throws `SingularJacobianError` when J is singular.
-template <class LS>
-concept DenseLinearSolver = requires(const LS& ls, const Eigen::MatrixXd& J) {
-  {ls.factor(J).solve(J)};
-  {ls.factor(J).solve_transposed(J)};
+/// J = ∂c/∂x at a point, handed to a linear solver that takes it whole: its size, products
+/// v ↦ J v, J densely or sparsely, and the pattern of its nonzeros — each formed on request. The
+/// implicit rule's J also has `transposed()`, a callable w ↦ Jᵀ w for the reverse rule's solves
+/// (Newton's J, which is never solved transposed, does not).
+template <class J>
+concept JacobianOperator = requires(const J& jac, const Eigen::VectorXd& v) {
+  { jac.size() } -> std::convertible_to<Eigen::Index>;
+  { jac.apply(v) } -> std::convertible_to<Eigen::VectorXd>;
+  { jac.dense() } -> std::convertible_to<Eigen::MatrixXd>;
+  { jac.sparse() } -> std::convertible_to<Eigen::SparseMatrix<double>>;
+  { jac.pattern() } -> std::convertible_to<const SparsityPattern&>;
 };
-
-/// A sparse direct solver: as `DenseLinearSolver`, with J an `Eigen::SparseMatrix<double>` and
-/// dense right-hand sides.
-template <class LS>
-concept SparseLinearSolver =
-    !DenseLinearSolver<LS> &&
-    requires(const LS& ls, const Eigen::SparseMatrix<double>& J, const Eigen::MatrixXd& B) {
-  {ls.factor(J).solve(B)};
-  {ls.factor(J).solve_transposed(B)};
-};
-
-/// A matrix-free solver: `solve(apply, b)` solves A x = b given only `apply(v) = A v`
-/// (`Eigen::VectorXd` in and out), and throws `SolverError` when it does not converge.
-template <class LS>
-concept MatrixFreeLinearSolver = requires(const LS& ls, const Eigen::VectorXd& b,
-                                          std::function<Eigen::VectorXd(const Eigen::VectorXd&)> apply) {
-  { ls.solve(apply, b) } -> std::convertible_to<Eigen::VectorXd>;
-};
-
-/// Anything the implicit rule and Newton's method can use to solve with ∂c/∂x. (`Auto` is a dense
-/// solver that may also form the Jacobian itself: `factor_jacobian(f, x)`.)
-template <class LS>
-concept LinearSolver = DenseLinearSolver<LS> || SparseLinearSolver<LS> || MatrixFreeLinearSolver<LS>;
 
 namespace detail {
 
-/// Throws `SingularJacobianError` when the reciprocal condition estimate `rcond` of ∂c/∂x says the
-/// implicit function theorem does not apply numerically: below machine epsilon the computed
-/// derivative would carry no correct digits.
+/// A `JacobianOperator` with no definitions: what the concepts below hand a solver to ask whether
+/// it takes J as an operator.
+struct JacobianArchetype {
+  Eigen::Index size() const;
+  Eigen::VectorXd apply(const Eigen::VectorXd&) const;
+  Eigen::MatrixXd dense() const;
+  Eigen::SparseMatrix<double> sparse() const;
+  const SparsityPattern& pattern() const;
+};
+
+/// A factorization: solves with J and with Jᵀ.
+template <class Factor>
+concept Factorization = requires(const Factor& f, const Eigen::VectorXd& b) {
+  { f.solve(b) } -> std::convertible_to<Eigen::VectorXd>;
+  { f.solve_transposed(b) } -> std::convertible_to<Eigen::VectorXd>;
+};
+
+}  // namespace detail
+
+/// A linear solver that takes J as an `Eigen::MatrixXd`.
+template <class LS>
+concept DenseLinearSolver = requires(const LS& ls, const Eigen::MatrixXd& J) {
+  { ls.factor(J) } -> detail::Factorization;
+};
+
+/// A linear solver that takes J as an `Eigen::SparseMatrix<double>`.
+template <class LS>
+concept SparseLinearSolver =
+    !DenseLinearSolver<LS> && requires(const LS& ls, const Eigen::SparseMatrix<double>& J) {
+  { ls.factor(J) } -> detail::Factorization;
+};
+
+/// A linear solver that takes J as a `JacobianOperator`: matrix-free (products only) or choosing
+/// its form itself.
+template <class LS>
+concept OperatorLinearSolver = !DenseLinearSolver<LS> && !SparseLinearSolver<LS> &&
+                               requires(const LS& ls, const detail::JacobianArchetype& J) {
+  { ls.factor(J) } -> detail::Factorization;
+};
+
+/// Anything `Implicit<LS>` and `Newton{.linear_solver}` accept.
+template <class LS>
+concept LinearSolver = DenseLinearSolver<LS> || SparseLinearSolver<LS> || OperatorLinearSolver<LS>;
+
+namespace detail {
+
+/// A linear solver's name, for messages: its `name`, or "user linear solver".
+template <class LS>
+constexpr std::string_view linear_solver_name() {
+  if constexpr (requires { std::string_view(LS::name); })
+    return LS::name;
+  else
+    return "user linear solver";
+}
+
+/// Factorizes J (a `JacobianOperator`) with `ls`, handing it J in the form its `factor` takes.
+template <LinearSolver LS, JacobianOperator J>
+auto factorize(const LS& ls, const J& jac) {
+  if constexpr (DenseLinearSolver<LS>)
+    return ls.factor(jac.dense());
+  else if constexpr (SparseLinearSolver<LS>)
+    return ls.factor(jac.sparse());
+  else
+    return ls.factor(jac);
+}
+
+/// Throws `SingularJacobianError` when the reciprocal condition estimate `rcond` of J says the
+/// system is numerically singular: below machine epsilon a solve carries no correct digit — the
+/// derivative of the implicit rule would be noise, a Newton direction a wild step. This is the one
+/// threshold every solver uses.
 inline void require_well_conditioned(double rcond, std::string_view solver) {
   if (rcond > std::numeric_limits<double>::epsilon()) return;
   const double condition = rcond > 0 ? 1.0 / rcond : std::numeric_limits<double>::infinity();
@@ -61,6 +131,15 @@ inline void require_well_conditioned(double rcond, std::string_view solver) {
       << (std::isfinite(condition) ? "numerically singular" : "singular") << " (condition estimate "
       << condition << "); the implicit function theorem gives no derivative here";
   throw SingularJacobianError(out.str(), condition);
+}
+
+/// Throws when J holds NaN or Inf: every solve with it would be silently wrong.
+template <class Matrix>
+void require_finite_jacobian(const Matrix& values, std::string_view solver) {
+  if (values.allFinite()) return;
+  throw SingularJacobianError(
+      "ift: " + std::string(solver) + ": the conditions' Jacobian dc/dx at the solution is not finite",
+      std::numeric_limits<double>::quiet_NaN());
 }
 
 /// Hager's estimate (as refined by Higham, the method of LAPACK's xGECON) of the reciprocal
@@ -98,22 +177,7 @@ double rcond_estimate(const Factor& factor, Eigen::Index n, double norm1) {
   return 1.0 / (norm1 * estimate);
 }
 
-/// Throws when ∂c/∂x holds NaN or Inf: the derivative would be silently wrong.
-template <class Matrix>
-void require_finite_jacobian(const Matrix& values, std::string_view solver) {
-  if (values.allFinite()) return;
-  throw SingularJacobianError(
-      "ift: " + std::string(solver) + ": the conditions' Jacobian dc/dx at the solution is not finite",
-      std::numeric_limits<double>::quiet_NaN());
-}
-
-/// The values (as double) of a matrix of any scalar type.
-template <class Matrix>
-Eigen::MatrixXd values_of(const Matrix& m) {
-  return m.unaryExpr([](const auto& s) { return to_double(s); });
-}
-
-/// A factorization together with the transposed solve the reverse rule needs.
+/// A dense decomposition together with the transposed solve the reverse rule needs.
 template <class Decomposition>
 struct DenseFactor {
   Decomposition decomposition;
@@ -126,6 +190,25 @@ struct DenseFactor {
     return decomposition.transpose().solve(b).eval();
   }
 };
+
+/// The dense factorization `Decomposition<Plain>` of J (any scalar type), after the checks every
+/// dense solver makes: J finite, and `rcond` of its values above the threshold. On doubles the one
+/// decomposition is both judged and kept; in AD arithmetic the values are judged by a decomposition
+/// on doubles, since conditioning is a property of the values and the AD parts only ride along.
+template <template <class> class Decomposition, class Derived, class Rcond>
+auto factor_dense(const Eigen::MatrixBase<Derived>& J, std::string_view solver, const Rcond& rcond) {
+  using Plain = typename Derived::PlainObject;
+  DenseFactor<Decomposition<Plain>> f{Decomposition<Plain>(J)};
+  if constexpr (std::is_same_v<typename Derived::Scalar, double>) {
+    require_finite_jacobian(J, solver);
+    require_well_conditioned(rcond(f.decomposition), solver);
+  } else {
+    const Eigen::MatrixXd values = to_double(J);
+    require_finite_jacobian(values, solver);
+    require_well_conditioned(rcond(Decomposition<Eigen::MatrixXd>(values)), solver);
+  }
+  return f;
+}
 
 }  // namespace detail
 }  // namespace ift

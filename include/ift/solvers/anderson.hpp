@@ -67,17 +67,8 @@ struct Anderson {
     if (!(damping > 0.0 && damping <= 1.0))
       throw std::invalid_argument("ift::Anderson: damping must be in (0, 1]");
     if constexpr (Scalar<X>) {
-      // A scalar is a vector of length one: same algorithm, f wrapped to take and return one.
-      using V = Eigen::Matrix<X, 1, 1>;
-      const auto fv = [&f](const V& v) {
-        V r;
-        r(0) = f(v(0));
-        return r;
-      };
-      V v0;
-      v0(0) = x0;
-      const Solution<V> s = solve_vector(fv, v0);
-      return {s.x(0), s.status, s.iterations, s.residual_norm};
+      return detail::solve_as_vector(f, x0,
+                                     [this](auto& fv, const auto& v0) { return solve_vector(fv, v0); });
     } else {
       return solve_vector(f, x0);
     }

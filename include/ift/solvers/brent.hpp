@@ -43,6 +43,9 @@ struct Brent {
   static constexpr ProblemKind kind = ProblemKind::root;
   /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Brent";
+  /// Its iterates depend on θ only through the signs of f, so they carry no derivative:
+  /// `ift::Unrolled` is refused at compile time (the implicit rule gives the exact one).
+  static constexpr bool unrollable = false;
 
   double lo = 0.0;  ///< lower end of the bracket
   double hi = 0.0;  ///< upper end of the bracket

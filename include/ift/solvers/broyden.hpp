@@ -27,7 +27,7 @@
 #include <Eigen/LU>
 
 #include "ift/solution.hpp"
-#include "ift/solvers/newton.hpp"
+#include "ift/solvers/newton_step.hpp"
 #include "ift/solvers/solver.hpp"
 
 namespace ift {
@@ -53,18 +53,8 @@ struct Broyden {
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {
     if constexpr (Scalar<X>) {
-      // A scalar is a vector of length one (where the update is the secant method).
-      using V = Eigen::Matrix<X, 1, 1>;
-      const auto fv = [&f](const auto& v) {
-        using S = typename std::remove_cvref_t<decltype(v)>::Scalar;
-        Eigen::Matrix<S, 1, 1> r;
-        r(0) = f(v(0));
-        return r;
-      };
-      V v0;
-      v0(0) = x0;
-      const Solution<V> s = solve_vector(fv, v0);
-      return {s.x(0), s.status, s.iterations, s.residual_norm};
+      return detail::solve_as_vector(f, x0,
+                                     [this](auto& fv, const auto& v0) { return solve_vector(fv, v0); });
     } else {
       return solve_vector(f, x0);
     }
@@ -80,16 +70,8 @@ struct Broyden {
   Solution<X> solve_vector(F& f, const X& x0) const {
     using T = typename X::Scalar;
     Solution<X> out{x0, Status::converged, 0, std::numeric_limits<double>::quiet_NaN()};
-    if (!detail::all_finite(x0)) {
-      out.status = Status::non_finite;
-      return out;
-    }
-    X fx = f(std::as_const(out.x));
-    out.residual_norm = detail::value_norm(fx);
-    if (!std::isfinite(out.residual_norm)) {
-      out.status = Status::non_finite;
-      return out;
-    }
+    X fx;
+    if (!detail::start_at(f, out, fx)) return out;
 
     Eigen::MatrixX<T> H;  // the approximate inverse Jacobian
     bool have_inverse = false;
@@ -103,15 +85,9 @@ struct Broyden {
       const X f_old = fx;
       for (;;) {
         if (!have_inverse) {
-          auto jac = detail::checked_jacobian(f, out.x, name);
-          if (jac.status != Status::converged) {
-            out.status = jac.status;
-            return out;
-          }
-          if constexpr (std::is_same_v<T, double>)
-            H = jac.values_lu.inverse();
-          else
-            H = jac.J.partialPivLu().inverse();
+          const auto lu = detail::factor_jacobian(f, out.x, out.status, name);
+          if (!lu) return out;
+          H = lu->decomposition.inverse();
           have_inverse = true;
           fresh = true;
         }

@@ -4,18 +4,44 @@
 // On a quadratic with Hessian eigenvalues in [λ_min, λ_max] the error contracts by
 // max |1 − ηλ| per step, so it converges for 0 < η < 2/λ_max, slowly when λ_max/λ_min is large.
 // It has no line search on purpose: it is the plain iteration of the seed notebook, and the
-// unrolled baseline the implicit derivative is compared with.
+// unrolled baseline the implicit derivative is compared with. Its step is not Newton-like, so an
+// unrolled solve takes no polish step either.
 
-#include <cmath>
+#include <optional>
 #include <string_view>
-#include <type_traits>
-#include <utility>
 
-#include "ift/detail/objective.hpp"
 #include "ift/solution.hpp"
+#include "ift/solvers/line_search_minimizer.hpp"
 #include "ift/solvers/solver.hpp"
 
 namespace ift {
+
+namespace detail {
+
+/// The steepest-descent direction policy: p = −∇L, taken with the fixed step η.
+struct SteepestDescentDirection {
+  static constexpr LineSearchType line_search = LineSearchType::none;
+  static constexpr bool newton_type = false;
+
+  double learning_rate;
+
+  double first_step(double) const { return learning_rate; }
+
+  template <class Objective>
+  std::optional<Status> operator()(const Objective&, const MinimizerPoint<Objective>& point,
+                                   typename Objective::Vector& p) const {
+    p = -point.gradient;
+    return std::nullopt;
+  }
+
+  /// p is −∇L already: there is nothing to forget.
+  bool restart() const { return true; }
+
+  template <class Point>
+  void update(const Point&, const Point&) const {}
+};
+
+}  // namespace detail
 
 /// Fixed-step gradient descent `x ← x − learning_rate · ∇L(x)` until ‖∇L(x)‖₂ ≤ `tol`.
 struct GradientDescent {
@@ -34,30 +60,7 @@ struct GradientDescent {
   /// a failed solve, the `Status` says why it stopped and `x` is the last finite iterate.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {
-    using State = detail::SolverState<X>;
-    using Vector = typename State::vector;
-    const detail::Objective<std::remove_reference_t<F>, X> objective(f);
-
-    Vector x = State::to_vector(x0);
-    if (!detail::all_finite(x)) return detail::non_finite_start(x0);
-    auto [value, gradient] = objective.value_and_gradient(x);
-    if (!std::isfinite(detail::to_double(value)) || !detail::all_finite(gradient))
-      return detail::make_solution<X>(x, Status::non_finite, 0, detail::value_norm(gradient));
-
-    double gradient_norm = detail::value_norm(gradient);
-    for (int k = 0;; ++k) {
-      if (gradient_norm <= tol) return detail::make_solution<X>(x, Status::converged, k, gradient_norm);
-      if (k == max_iter) return detail::make_solution<X>(x, Status::max_iterations, k, gradient_norm);
-      Vector next = x - learning_rate * gradient;
-      auto [next_value, next_gradient] = objective.value_and_gradient(next);
-      if (!detail::all_finite(next) || !std::isfinite(detail::to_double(next_value)) ||
-          !detail::all_finite(next_gradient))
-        return detail::make_solution<X>(x, Status::non_finite, k, gradient_norm);
-      x = std::move(next);
-      gradient = std::move(next_gradient);
-      gradient_norm = detail::value_norm(gradient);
-      if (on_iteration) on_iteration(k + 1, gradient_norm);
-    }
+    return detail::line_search_minimize(f, x0, detail::SteepestDescentDirection{learning_rate}, *this);
   }
 };
 

@@ -27,17 +27,110 @@
 #include <limits>
 #include <optional>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 
 #include <Eigen/Cholesky>
+#include <Eigen/Core>
 
-#include "ift/detail/objective.hpp"
 #include "ift/solution.hpp"
 #include "ift/solvers/line_search.hpp"
+#include "ift/solvers/residual_minimizer.hpp"
 #include "ift/solvers/solver.hpp"
 
 namespace ift {
+
+namespace detail {
+
+/// The Levenberg–Marquardt step policy of the residual minimizer: the damping μ, ν, the scaling D
+/// and A = JᵀJ at the current iterate.
+template <class Residuals>
+class LevenbergMarquardtStep {
+ public:
+  using Point = ResidualPoint<Residuals>;
+  using Vector = typename Residuals::Vector;
+  using Matrix = typename Residuals::Matrix;
+
+  LevenbergMarquardtStep(const Point& start, double initial_damping, bool scaled)
+      : A_(start.J.transpose() * start.J), D_(Eigen::VectorXd::Ones(start.x.size())), scaled_(scaled) {
+    const Eigen::Index n = D_.size();
+    if (scaled_) {
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const double aii = to_double(A_(i, i));
+        D_(i) = aii > 0.0 ? aii : 1.0;
+      }
+    }
+    double max_ratio = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i) max_ratio = std::max(max_ratio, to_double(A_(i, i)) / D_(i));
+    mu_ = initial_damping * (max_ratio > 0.0 ? max_ratio : 1.0);
+  }
+
+  /// h = −(A + μD)⁻¹g; nothing when the factorization says A + μD is not positive definite.
+  std::optional<Vector> model_step(const Point& point) const {
+    Matrix damped = A_;
+    for (Eigen::Index i = 0; i < D_.size(); ++i) damped(i, i) += mu_ * D_(i);
+    const Eigen::LLT<Matrix> llt(damped);
+    Vector h = llt.solve(point.gradient);
+    h = -h;
+    if (llt.info() != Eigen::Success || !all_finite(h)) return std::nullopt;
+    return h;
+  }
+
+  /// One trial step, accepted or rejected by the gain ratio.
+  std::optional<Status> advance(const Residuals& residuals, Point& point) {
+    // A + μD is positive definite in exact arithmetic; a failed factorization means μ is too
+    // small for the rounding in A, and is treated as a rejected step.
+    const std::optional<Vector> h = model_step(point);
+    bool trial_finite = true;
+    if (h) {
+      Vector trial = point.x + *h;
+      const double trial_cost = half_squared_norm(residuals.value(trial));
+      trial_finite = std::isfinite(trial_cost);
+      double predicted = 0.0;
+      for (Eigen::Index i = 0; i < h->size(); ++i) {
+        const double hi = to_double((*h)(i));
+        predicted += 0.5 * hi * (mu_ * D_(i) * hi - to_double(point.gradient(i)));
+      }
+      const double actual = point.cost - trial_cost;
+      const double allowance = rounding_allowance(point.cost);
+      const bool model_resolved = predicted > allowance;
+      if (trial_finite && (model_resolved ? actual > 0.0 : actual >= -allowance)) {
+        Point next = Point::at(residuals, std::move(trial));
+        if (!next.finite()) return Status::non_finite;
+        // Below rounding the cost cannot judge the step: it must at least reduce the gradient.
+        if (model_resolved || next.gradient_norm < point.gradient_norm) {
+          accept(next, model_resolved ? actual / predicted : 1.0);
+          point = std::move(next);
+          return std::nullopt;
+        }
+      }
+    }
+    // The damping has shrunk the step below the resolution of x: nothing is left to try.
+    constexpr double epsilon = std::numeric_limits<double>::epsilon();
+    if ((h && value_norm(*h) <= epsilon * (value_norm(point.x) + epsilon)) || !std::isfinite(mu_ * nu_))
+      return trial_finite ? Status::stalled : Status::non_finite;
+    mu_ *= nu_;
+    nu_ *= 2.0;
+    return std::nullopt;
+  }
+
+ private:
+  /// Moves the model to the accepted iterate `next` with gain ratio ϱ.
+  void accept(const Point& next, double rho) {
+    A_ = next.J.transpose() * next.J;
+    if (scaled_)
+      for (Eigen::Index i = 0; i < D_.size(); ++i) D_(i) = std::max(D_(i), to_double(A_(i, i)));
+    mu_ *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
+    nu_ = 2.0;
+  }
+
+  Matrix A_;
+  Eigen::VectorXd D_;
+  bool scaled_;
+  double mu_ = 0.0;
+  double nu_ = 2.0;
+};
+
+}  // namespace detail
 
 /// Levenberg–Marquardt with Nielsen's damping update; stops when ‖Jᵀr‖₂ ≤ `tol` or r = 0.
 /// Every trial step, accepted or rejected, counts as one iteration. The default least-squares
@@ -59,118 +152,9 @@ struct LevenbergMarquardt {
   /// failed solve, the `Status` says why it stopped and `x` is the last finite iterate.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {
-    using State = detail::SolverState<X>;
-    using Vector = typename State::vector;
-    using Residuals = detail::Residuals<std::remove_reference_t<F>, X>;
-    using Matrix = typename Residuals::Matrix;
-    const Residuals residuals(f);
-
-    Vector x = State::to_vector(x0);
-    if (!detail::all_finite(x)) return detail::non_finite_start(x0);
-    // Named variables, not a structured binding: lambdas below capture them.
-    auto initial = residuals.value_and_jacobian(x);
-    auto r = std::move(initial.first);
-    auto J = std::move(initial.second);
-    Matrix A = J.transpose() * J;
-    Vector gradient = J.transpose() * r;
-    double gradient_norm = detail::value_norm(gradient);
-    double cost = detail::half_squared_norm(r);
-    if (!std::isfinite(cost) || !detail::all_finite(J.reshaped()))
-      return detail::make_solution<X>(x, Status::non_finite, 0, gradient_norm);
-
-    const Eigen::Index n = x.size();
-    Eigen::VectorXd D = Eigen::VectorXd::Ones(n);
-    const auto update_scaling = [&] {
-      if (!scaled) return;
-      for (Eigen::Index i = 0; i < n; ++i) D(i) = std::max(D(i), detail::to_double(A(i, i)));
-    };
-    if (scaled) {
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const double aii = detail::to_double(A(i, i));
-        D(i) = aii > 0.0 ? aii : 1.0;
-      }
-    }
-    double mu = 0.0;
-    for (Eigen::Index i = 0; i < n; ++i) mu = std::max(mu, detail::to_double(A(i, i)) / D(i));
-    mu = initial_damping * (mu > 0.0 ? mu : 1.0);
-    double nu = 2.0;
-    constexpr double epsilon = std::numeric_limits<double>::epsilon();
-
-    // (A + μD)h = −g; the factorization reports whether A + μD was positive definite.
-    const auto damped_step = [&](Vector& h) {
-      Matrix damped = A;
-      for (Eigen::Index i = 0; i < n; ++i) damped(i, i) += mu * D(i);
-      const Eigen::LLT<Matrix> llt(damped);
-      h = llt.solve(gradient);
-      h = -h;
-      return llt.info() == Eigen::Success && detail::all_finite(h);
-    };
-    for (int k = 0;; ++k) {
-      if (gradient_norm <= tol || cost == 0.0) {
-        const auto polish = [&]() -> std::optional<std::pair<Vector, double>> {
-          Vector h = gradient;
-          if (!damped_step(h)) return std::nullopt;
-          Vector polished = x + h;
-          const auto [next_r, next_J] = residuals.value_and_jacobian(polished);
-          const Vector next_gradient = next_J.transpose() * next_r;
-          return std::pair{std::move(polished), detail::value_norm(next_gradient)};
-        };
-        return detail::converged_solution<X>(x, k, gradient_norm, tol, on_iteration, polish);
-      }
-      if (k == max_iter) return detail::make_solution<X>(x, Status::max_iterations, k, gradient_norm);
-
-      Vector step = gradient;
-      // A + μD is positive definite in exact arithmetic; a failed factorization means μ is too
-      // small for the rounding in A, and is treated as a rejected step.
-      const bool solved = damped_step(step);
-      const Vector trial = x + step;
-      const double trial_cost = solved ? detail::half_squared_norm(residuals.value(trial))
-                                       : std::numeric_limits<double>::quiet_NaN();
-
-      double predicted = 0.0;
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const double hi = detail::to_double(step(i));
-        predicted += 0.5 * hi * (mu * D(i) * hi - detail::to_double(gradient(i)));
-      }
-      const double actual = cost - trial_cost;
-      const double allowance = detail::rounding_allowance(cost);
-      const bool model_resolved = predicted > allowance;
-      bool accept =
-          solved && std::isfinite(trial_cost) && (model_resolved ? actual > 0.0 : actual >= -allowance);
-      if (accept) {
-        auto [next_r, next_J] = residuals.value_and_jacobian(trial);
-        if (!detail::all_finite(next_J.reshaped()))
-          return detail::make_solution<X>(x, Status::non_finite, k, gradient_norm);
-        Vector next_gradient = next_J.transpose() * next_r;
-        const double next_gradient_norm = detail::value_norm(next_gradient);
-        // Below rounding the cost cannot judge the step: it must at least reduce the gradient.
-        accept = model_resolved || next_gradient_norm < gradient_norm;
-        if (accept) {
-          x = trial;
-          r = std::move(next_r);
-          J = std::move(next_J);
-          A = J.transpose() * J;
-          gradient = std::move(next_gradient);
-          gradient_norm = next_gradient_norm;
-          cost = trial_cost;
-          update_scaling();
-          const double rho = model_resolved ? actual / predicted : 1.0;
-          mu *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
-          nu = 2.0;
-        }
-      }
-      if (!accept) {
-        // The damping has shrunk the step below the resolution of x: nothing is left to try.
-        if ((solved && detail::value_norm(step) <= epsilon * (detail::value_norm(x) + epsilon)) ||
-            !std::isfinite(mu * nu))
-          return detail::make_solution<X>(
-              x, solved && !std::isfinite(trial_cost) ? Status::non_finite : Status::stalled, k,
-              gradient_norm);
-        mu *= nu;
-        nu *= 2.0;
-      }
-      if (on_iteration) on_iteration(k + 1, gradient_norm);
-    }
+    return detail::residual_minimize(f, x0, *this, [this](const auto& start) {
+      return detail::LevenbergMarquardtStep(start, initial_damping, scaled);
+    });
   }
 };
 

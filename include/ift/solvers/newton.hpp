@@ -27,164 +27,35 @@
 // derivatives flow through J, the solve and the step; J is then dense and factorized by LU in that
 // scalar type, whatever `linear_solver` says. Every decision compares plain values.
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
-#include <optional>
-#include <stdexcept>
-#include <string>
+#include <memory>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include <Eigen/Core>
-#include <Eigen/LU>
 
-#include "ift/derivatives.hpp"
+#include "ift/detail/conditions.hpp"
 #include "ift/dual.hpp"
 #include "ift/errors.hpp"
 #include "ift/linalg/any_linear_solver.hpp"
 #include "ift/solution.hpp"
+#include "ift/solvers/newton_step.hpp"
 #include "ift/solvers/solver.hpp"
-#include "ift/sparsity.hpp"
-#include "ift/tree.hpp"
 
 namespace ift {
 namespace detail {
 
-/// Backtracking (Armijo) search along d from x on φ(α) = ½‖f(x + αd)‖², for a direction with
-/// slope φ'(0) = −‖f(x)‖² (exactly so for the Newton direction): accepts the first α with
-///   ‖f(x + αd)‖² ≤ (1 − 2c₁α) ‖f(x)‖²,   c₁ = 10⁻⁴,
-/// starting from α = 1. A rejected α is replaced by the minimizer of the quadratic through
-/// φ(0), φ'(0), φ(α), clamped to [α/10, α/2]; a non-finite residual (the step left f's domain)
-/// halves α. No rounding allowance is needed: at a root φ is 0, so its rounding error vanishes
-/// with it. On success x, fx and norm (= ‖fx‖₂) move to the accepted point and the result is
-/// `converged`; below `min_step` it gives up with `stalled` (or `non_finite` when no trial point
-/// had a finite residual) and leaves them alone.
-template <class F, class X>
-Status residual_line_search(F& f, X& x, X& fx, double& norm, const X& d, double min_step) {
-  constexpr double c1 = 1e-4;
-  const double phi0 = norm * norm;
-  bool any_finite = false;
-  for (double step = 1.0; step >= min_step;) {
-    X trial = x + step * d;
-    X f_trial = f(std::as_const(trial));
-    const double trial_norm = value_norm(f_trial);
-    if (!std::isfinite(trial_norm) || !all_finite(trial)) {
-      step *= 0.5;
-      continue;
-    }
-    any_finite = true;
-    const double phi = trial_norm * trial_norm;
-    if (phi <= (1.0 - 2.0 * c1 * step) * phi0) {
-      x = std::move(trial);
-      fx = std::move(f_trial);
-      norm = trial_norm;
-      return Status::converged;
-    }
-    // With g(α) = ‖f(x + αd)‖² and g'(0) = −2g(0), the quadratic through g(0), g'(0), g(α) has
-    // its minimizer at g(0)α²/(g(α) − g(0) + 2αg(0)), positive because the test failed.
-    const double quadratic = phi0 * step * step / (phi - phi0 + 2.0 * phi0 * step);
-    step = std::clamp(quadratic, 0.1 * step, 0.5 * step);
+/// Newton's f as conditions c(x, θ) = f(x) with no parameters, for the Jacobian operator.
+template <class F>
+struct Unparameterized {
+  const F& f;
+  template <class V, class Theta>
+  auto operator()(const V& x, const Theta&) const {
+    return f(x);
   }
-  return any_finite ? Status::stalled : Status::non_finite;
-}
-
-/// The Jacobian of f at x in x's scalar type T, with the LU factorization of its values; the
-/// status is `non_finite` for a NaN or Inf entry and `singular` when the values' LU has a zero
-/// pivot or a reciprocal condition number below n·ε.
-template <class T>
-struct CheckedJacobian {
-  Eigen::MatrixX<T> J;
-  Eigen::PartialPivLU<Eigen::MatrixXd> values_lu;
-  Status status;
-};
-
-template <class F, class X>
-CheckedJacobian<typename X::Scalar> checked_jacobian(F& f, const X& x, std::string_view solver) {
-  using T = typename X::Scalar;
-  CheckedJacobian<T> out{ift::jacobian(f, x), {}, Status::converged};
-  const Eigen::MatrixXd values = out.J.unaryExpr([](const T& v) { return to_double(v); });
-  if (values.rows() != values.cols())
-    throw std::invalid_argument(std::string("ift::") + std::string(solver) +
-                                ": f must return as many residuals as x has entries");
-  if (!values.allFinite()) {
-    out.status = Status::non_finite;
-    return out;
-  }
-  out.values_lu.compute(values);
-  const double n = static_cast<double>(values.rows());
-  if ((out.values_lu.matrixLU().diagonal().array() == 0.0).any() ||
-      !(out.values_lu.rcond() >= n * std::numeric_limits<double>::epsilon()))
-    out.status = Status::singular;
-  return out;
-}
-
-/// The Newton direction d = −J⁻¹f(x) on doubles, J formed and solved as the linear solver wants;
-/// keeps the sparsity pattern (and its coloring) found at the first step for the whole solve.
-class NewtonStep {
- public:
-  explicit NewtonStep(const AnyLinearSolver& ls) : ls_(ls), form_(ls.form()) {}
-
-  template <class F, class X>
-  Status direction(F& f, const X& x, const X& fx, X& d, std::string_view solver) {
-    if (fx.size() != x.size())
-      throw std::invalid_argument(std::string("ift::") + std::string(solver) +
-                                  ": f must return as many residuals as x has entries");
-    if (form_ == AnyLinearSolver::Form::automatic) decide(f, x);
-    try {
-      switch (form_) {
-        case AnyLinearSolver::Form::matrix_free: {
-          const auto apply = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd { return jvp(f, x, v).second; };
-          d = -ls_.solve(apply, Eigen::VectorXd(fx));
-          return d.allFinite() ? Status::converged : Status::non_finite;
-        }
-        case AnyLinearSolver::Form::sparse: {
-          if (!pattern_) {
-            pattern_ = sparsity_pattern(f, x);
-            coloring_ = color_columns(*pattern_);
-          }
-          const Eigen::SparseMatrix<double> J = sparse_jacobian(f, x, *pattern_, coloring_);
-          if (!Eigen::Map<const Eigen::VectorXd>(J.valuePtr(), J.nonZeros()).allFinite())
-            return Status::non_finite;
-          d = -ls_.solve(J, Eigen::VectorXd(fx));
-          return Status::converged;
-        }
-        default: {
-          if (form_ == AnyLinearSolver::Form::dense && !ls_.target<DenseLU>()) {
-            const Eigen::MatrixXd J = ift::jacobian(f, x);
-            if (!J.allFinite()) return Status::non_finite;
-            d = -ls_.solve(J, Eigen::VectorXd(fx));
-            return Status::converged;
-          }
-          const auto jac = checked_jacobian(f, x, solver);
-          if (jac.status == Status::converged) d = -jac.values_lu.solve(fx);
-          return jac.status;
-        }
-      }
-    } catch (const SingularJacobianError&) {
-      return Status::singular;
-    } catch (const SolverError&) {
-      return Status::singular;
-    }
-  }
-
- private:
-  // Auto: dense below its threshold, else by the pattern at the first step.
-  template <class F, class X>
-  void decide(F& f, const X& x) {
-    form_ = AnyLinearSolver::Form::dense;
-    if (x.size() < ls_.dense_below()) return;
-    pattern_ = sparsity_pattern(f, x);
-    if (!ls_.prefers_sparse(*pattern_)) return;
-    coloring_ = color_columns(*pattern_);
-    form_ = AnyLinearSolver::Form::sparse;
-  }
-
-  const AnyLinearSolver& ls_;
-  AnyLinearSolver::Form form_;
-  std::optional<SparsityPattern> pattern_;
-  ColumnColoring coloring_;
 };
 
 }  // namespace detail
@@ -218,18 +89,10 @@ struct Newton {
     // Line searches give up on steps below this: about 33 halvings of the full step.
     constexpr double min_step = 1e-10;
     Solution<X> out{x0, Status::converged, 0, std::numeric_limits<double>::quiet_NaN()};
-    if (!detail::all_finite(x0)) {
-      out.status = Status::non_finite;
-      return out;
-    }
-    X fx = f(std::as_const(out.x));
-    out.residual_norm = detail::value_norm(fx);
-    if (!std::isfinite(out.residual_norm)) {
-      out.status = Status::non_finite;
-      return out;
-    }
-    std::optional<detail::NewtonStep> step;
-    if constexpr (!Scalar<X>) step.emplace(linear_solver);
+    X fx;
+    if (!detail::start_at(f, out, fx)) return out;
+    // The sparse path detects J's pattern at the first step and keeps it for the whole solve.
+    const auto cache = std::make_shared<detail::SparsityCache>();
     for (int k = 1; out.residual_norm > tol; ++k) {
       if (k > max_iter) {
         out.status = Status::max_iterations;
@@ -246,15 +109,22 @@ struct Newton {
         if (out.status != Status::converged) return out;
         d = -fx / derivative;
       } else if constexpr (std::is_same_v<typename X::Scalar, double>) {
-        out.status = step->direction(f, out.x, fx, d, name);
+        detail::require_square(fx.size(), out.x.size(), name);
+        using Conds = detail::Conditions<detail::Unparameterized<std::remove_reference_t<F>>, X>;
+        const detail::ConditionsJacobian<Conds, std::tuple<>> jac(Conds{{f}}, out.x, {}, cache);
+        try {
+          d = -linear_solver.solve(jac, Eigen::VectorXd(fx));
+        } catch (const SingularJacobianError& e) {
+          out.status = detail::status_of(e);
+        } catch (const SolverError&) {
+          out.status = Status::singular;
+        }
+        if (out.status == Status::converged && !detail::all_finite(d)) out.status = Status::non_finite;
         if (out.status != Status::converged) return out;
       } else {
-        const auto jac = detail::checked_jacobian(f, out.x, name);
-        if (jac.status != Status::converged) {
-          out.status = jac.status;
-          return out;
-        }
-        d = -jac.J.partialPivLu().solve(fx);
+        const auto lu = detail::factor_jacobian(f, out.x, out.status, name);
+        if (!lu) return out;
+        d = -lu->solve(fx);
       }
       out.status = detail::residual_line_search(f, out.x, fx, out.residual_norm, d, min_step);
       if (out.status != Status::converged) return out;

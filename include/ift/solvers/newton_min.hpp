@@ -15,14 +15,12 @@
 #include <limits>
 #include <optional>
 #include <string_view>
-#include <type_traits>
-#include <utility>
 
 #include <Eigen/Cholesky>
+#include <Eigen/Core>
 
-#include "ift/detail/objective.hpp"
 #include "ift/solution.hpp"
-#include "ift/solvers/line_search.hpp"
+#include "ift/solvers/line_search_minimizer.hpp"
 #include "ift/solvers/solver.hpp"
 
 namespace ift {
@@ -57,6 +55,31 @@ bool regularized_newton_direction(const Matrix& H, const Vector& g, Vector& p) {
   return false;
 }
 
+/// The Newton direction policy: (∇²L + τI) p = −∇L with Armijo backtracking from the unit step.
+struct NewtonDirection {
+  static constexpr LineSearchType line_search = LineSearchType::armijo;
+  static constexpr bool newton_type = true;
+
+  double first_step(double) const { return 1.0; }
+
+  /// Fails with `non_finite` for a non-finite Hessian and `singular` when no shift τ factors.
+  template <class Objective>
+  std::optional<Status> operator()(const Objective& objective, const MinimizerPoint<Objective>& point,
+                                   typename Objective::Vector& p) const {
+    const auto hessian = objective.hessian(point.x);
+    if (!all_finite(hessian.reshaped())) return Status::non_finite;
+    if (!regularized_newton_direction(hessian, point.gradient, p)) return Status::singular;
+    return std::nullopt;
+  }
+
+  /// With H + τI positive definite, ∇Lᵀp = −pᵀ(H + τI)p < 0 unless rounding has the last word;
+  /// there is no memory to forget, so the solve stalls.
+  bool restart() const { return false; }
+
+  template <class Point>
+  void update(const Point&, const Point&) const {}
+};
+
 }  // namespace detail
 
 /// Newton's method for minimization with the exact Hessian (from `ift::hessian`), a regularized
@@ -77,64 +100,7 @@ struct NewtonMin {
   /// a failed solve, the `Status` says why it stopped and `x` is the last finite iterate.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {
-    using State = detail::SolverState<X>;
-    using Vector = typename State::vector;
-    const detail::Objective<std::remove_reference_t<F>, X> objective(f);
-
-    Vector x = State::to_vector(x0);
-    if (!detail::all_finite(x)) return detail::non_finite_start(x0);
-    // Named variables, not a structured binding: lambdas below capture them.
-    auto initial = objective.value_and_gradient(x);
-    auto value = std::move(initial.first);
-    auto gradient = std::move(initial.second);
-    double gradient_norm = detail::value_norm(gradient);
-    if (!std::isfinite(detail::to_double(value)) || !std::isfinite(gradient_norm))
-      return detail::make_solution<X>(x, Status::non_finite, 0, gradient_norm);
-
-    // Sets (H + τI)p = −∇L at x; returns why it could not, or nothing when it could.
-    const auto newton_direction = [&](Vector& p) -> std::optional<Status> {
-      const auto hessian = objective.hessian(x);
-      if (!detail::all_finite(hessian.reshaped())) return Status::non_finite;
-      if (!detail::regularized_newton_direction(hessian, gradient, p)) return Status::singular;
-      return std::nullopt;
-    };
-    for (int k = 0;; ++k) {
-      if (gradient_norm <= tol) {
-        const auto polish = [&]() -> std::optional<std::pair<Vector, double>> {
-          Vector p = gradient;
-          if (newton_direction(p)) return std::nullopt;
-          Vector polished = x + p;
-          const double norm = detail::value_norm(objective.value_and_gradient(polished).second);
-          return std::pair{std::move(polished), norm};
-        };
-        return detail::converged_solution<X>(x, k, gradient_norm, tol, on_iteration, polish);
-      }
-      if (k == max_iter) return detail::make_solution<X>(x, Status::max_iterations, k, gradient_norm);
-      Vector direction = gradient;
-      if (const auto failure = newton_direction(direction))
-        return detail::make_solution<X>(x, *failure, k, gradient_norm);
-
-      // With H + τI positive definite, ∇Lᵀp = −pᵀ(H + τI)p < 0 unless rounding has the last word.
-      const double slope = detail::value_dot(gradient, direction);
-      if (!(slope < 0.0)) return detail::make_solution<X>(x, Status::stalled, k, gradient_norm);
-      Vector trial = x;
-      const auto phi = [&](double step) {
-        trial = x + step * direction;
-        return detail::to_double(objective.value(trial));
-      };
-      const auto search = detail::backtracking_line_search(phi, detail::to_double(value), slope);
-      if (search.outcome != detail::LineSearchOutcome::accepted)
-        return detail::make_solution<X>(x, detail::line_search_failure(search.outcome), k, gradient_norm);
-
-      auto [next_value, next_gradient] = objective.value_and_gradient(trial);
-      if (!detail::all_finite(next_gradient))
-        return detail::make_solution<X>(x, Status::non_finite, k, gradient_norm);
-      x = std::move(trial);
-      value = std::move(next_value);
-      gradient = std::move(next_gradient);
-      gradient_norm = detail::value_norm(gradient);
-      if (on_iteration) on_iteration(k + 1, gradient_norm);
-    }
+    return detail::line_search_minimize(f, x0, detail::NewtonDirection{}, *this);
   }
 };
 

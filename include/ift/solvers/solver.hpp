@@ -25,6 +25,14 @@ concept BuiltinSolver = requires {
   { S::name } -> std::convertible_to<std::string_view>;
 };
 
+/// Whether `ift::Unrolled` may run a solver on AD scalars: every solver but those that declare
+/// `unrollable = false` (the bracketing methods, whose iterates carry no derivative).
+template <class S>
+inline constexpr bool unrollable_v = true;
+template <class S>
+requires requires { S::unrollable; }
+inline constexpr bool unrollable_v<S> = S::unrollable;
+
 namespace detail {
 
 /// Euclidean norm of the values of a scalar or an Eigen vector of any scalar type.
@@ -52,6 +60,23 @@ bool all_finite(const V& v) {
       if (!std::isfinite(to_double(v(i)))) return false;
     return true;
   }
+}
+
+/// Runs a solver written for vector states on a scalar problem, as a vector of length one: f is
+/// wrapped to take and return one (for a root solver the update is then the scalar method, e.g.
+/// Broyden's becomes the secant method).
+template <class X, class F, class SolveVector>
+Solution<X> solve_as_vector(F& f, const X& x0, SolveVector&& solve_vector) {
+  const auto fv = [&f](const auto& v) {
+    using S = typename std::remove_cvref_t<decltype(v)>::Scalar;
+    Eigen::Matrix<S, 1, 1> r;
+    r(0) = f(v(0));
+    return r;
+  };
+  Eigen::Matrix<X, 1, 1> v0;
+  v0(0) = x0;
+  const auto s = solve_vector(fv, v0);
+  return {s.x(0), s.status, s.iterations, s.residual_norm};
 }
 
 }  // namespace detail

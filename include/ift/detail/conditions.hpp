@@ -1,0 +1,171 @@
+#pragma once
+// The conditions c(x, θ) = 0 as the core sees them — on flat vectors — and their Jacobian
+// J = ∂c/∂x at a point as a `JacobianOperator`, the one form every linear solver is handed.
+//
+// J is formed only in the form the solver asks for: densely by chunked forward passes (one pass per
+// eight columns), sparsely by a tracer run for the pattern and one forward pass per four colors
+// (sparsity.hpp), or not at all — products J v are one forward pass on `Dual<double, 1>`, products
+// Jᵀ w one reverse sweep of c recorded once on a nested tape. A problem that knows J or the VJP in
+// closed form (the Hessian of `minimize`, A of `linear_solve`) says so by deriving its conditions
+// from `JacobianShortcut` or `VjpShortcut`: an explicit opt-in, so a misspelt member is a compile
+// error, never a silent fall back to the slow path.
+
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include <Eigen/Core>
+#include <Eigen/SparseCore>
+
+#include "ift/derivatives.hpp"
+#include "ift/dual.hpp"
+#include "ift/sparsity.hpp"
+#include "ift/tree.hpp"
+
+namespace ift::detail {
+
+template <class T>
+using VectorX = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+template <class T>
+using MatrixX = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+/// A state as a flat dynamic vector (the core's working form).
+template <class X>
+auto flat(const X& x) {
+  if constexpr (Scalar<X>) {
+    return VectorX<X>::Constant(1, x).eval();
+  } else {
+    return VectorX<typename X::Scalar>(x);
+  }
+}
+
+/// A flat vector back in the shape of the state type `X`, with the vector's scalar.
+template <class X, class V>
+auto unflat(const V& v) {
+  using Q = typename V::Scalar;
+  if constexpr (Scalar<X>) {
+    return Q(v(0));
+  } else {
+    return rebind_t<Q, X>(v);
+  }
+}
+
+/// Every leaf's value as `double`, whatever the nesting: the tree the primal solver sees.
+template <class P>
+rebind_t<double, P> base_values(const P& theta) {
+  if constexpr (Scalar<P>) {
+    return to_double(theta);
+  } else {
+    rebind_t<double, P> out = unflatten(theta, Eigen::VectorXd::Zero(tree_size(theta)));
+    for_each_leaf(out, theta, [](double& o, const auto& leaf) { o = to_double(leaf); });
+    return out;
+  }
+}
+
+/// The user's c(x, θ) seen on flat vectors. `X` is the state type the user writes c for.
+template <class C, class X>
+struct Conditions {
+  C c;
+  template <class Q, class Theta>
+  VectorX<Q> operator()(const VectorX<Q>& x, const Theta& theta) const {
+    return flat(c(unflat<X>(x), theta));
+  }
+};
+
+/// Opt-in: the conditions have `jacobian_x(x, θ)`, ∂c/∂x in the scalar of x, cheaper than forward
+/// passes (the Hessian of an objective; A of a linear system).
+struct JacobianShortcut {};
+/// Opt-in: the conditions have `vjp(x, θ, w)`, the pair ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) on doubles, cheaper
+/// than recording c on a tape.
+struct VjpShortcut {};
+
+/// What the sparse path learns of J's structure: kept for the whole solve, since the pattern of
+/// ∂c/∂x does not change from one Newton step to the next.
+struct SparsityCache {
+  std::optional<SparsityPattern> pattern;
+  ColumnColoring coloring;
+};
+
+/// J = ∂c/∂x at (x, θ), θ a tree of doubles, x of scalar T (`double`, or an AD scalar for the
+/// factorizations of nested forward mode, where only `dense()` applies). A `JacobianOperator` for
+/// T = double. Copies share the sparsity cache.
+template <class Conds, class Theta, class T = double>
+class ConditionsJacobian {
+ public:
+  ConditionsJacobian(Conds conds, VectorX<T> x, Theta theta, std::shared_ptr<SparsityCache> cache = {})
+      : conds_(std::move(conds)), x_(std::move(x)), theta_(std::move(theta)), cache_(std::move(cache)) {}
+
+  /// n, the number of unknowns.
+  Eigen::Index size() const { return x_.size(); }
+  /// x ↦ c(x, θ) for x of any scalar, θ held constant: what the derivative helpers differentiate.
+  template <class V>
+  auto operator()(const V& x) const {
+    using D = typename V::Scalar;
+    return conds_(VectorX<D>(x), rebind<D>(theta_));
+  }
+
+  /// J densely, in T arithmetic.
+  MatrixX<T> dense() const {
+    if constexpr (std::is_base_of_v<JacobianShortcut, Conds>)
+      return conds_.jacobian_x(x_, theta_);
+    else
+      return jacobian(*this, x_);
+  }
+  /// J v: one forward pass.
+  Eigen::VectorXd apply(const Eigen::VectorXd& v) const { return jvp(*this, x_, v).second; }
+  /// w ↦ Jᵀ w, valid while the returned callable lives (it may hold a nested tape with c recorded
+  /// once; create it in the scope that uses it).
+  auto transposed() const {
+    if constexpr (std::is_base_of_v<VjpShortcut, Conds>)
+      return [this](const Eigen::VectorXd& w) { return conds_.vjp(x_, theta_, w).first; };
+    else
+      return TransposedProducts(conds_, x_, theta_);
+  }
+  /// Which entries of J may be nonzero: from the closed form when there is one, else one tracer run
+  /// of c. Detected once per cache.
+  const SparsityPattern& pattern() const {
+    SparsityCache& cache = this->cache();
+    if (!cache.pattern) {
+      if constexpr (std::is_base_of_v<JacobianShortcut, Conds>)
+        cache.pattern = sparsity_of(dense());
+      else
+        cache.pattern = sparsity_pattern(*this, x_);
+      cache.coloring = color_columns(*cache.pattern);
+    }
+    return *cache.pattern;
+  }
+  /// J in compressed-column form: one forward pass per four colors of its pattern.
+  Eigen::SparseMatrix<double> sparse() const {
+    if constexpr (std::is_base_of_v<JacobianShortcut, Conds>) {
+      return dense().sparseView();
+    } else {
+      const SparsityPattern& p = pattern();
+      return sparse_jacobian(*this, x_, p, cache().coloring);
+    }
+  }
+
+ private:
+  // One recording of c, reverse sweeps from it.
+  class TransposedProducts {
+   public:
+    TransposedProducts(const Conds& conds, const Eigen::VectorXd& x, const Theta& theta)
+        : pullback_(conds, x, theta) {}
+    Eigen::VectorXd operator()(const Eigen::VectorXd& w) { return pullback_(w).first; }
+
+   private:
+    Pullback<Conds, Theta> pullback_;
+  };
+
+  SparsityCache& cache() const {
+    if (!cache_) cache_ = std::make_shared<SparsityCache>();
+    return *cache_;
+  }
+
+  Conds conds_;
+  VectorX<T> x_;
+  Theta theta_;
+  mutable std::shared_ptr<SparsityCache> cache_;
+};
+
+}  // namespace ift::detail

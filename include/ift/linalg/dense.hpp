@@ -1,0 +1,74 @@
+#pragma once
+// The dense direct solvers of J = ∂c/∂x, each one of Eigen's decompositions behind the protocol of
+// linear_solver.hpp, all judged by the same checks (`detail::factor_dense`):
+//  * `DenseLU` — LU with partial pivoting, the default: one O(n³) factorization, then O(n²) per
+//    direction or adjoint;
+//  * `DenseQR` — rank-revealing QR (column pivoting): slower than LU, but it measures the numerical
+//    rank, so a nearly singular system is reported rather than solved into noise;
+//  * `LDLT` — LDLᵀ with pivoting on the diagonal for a symmetric J, as in minimization where J is the
+//    Hessian: about half the work of LU, and the transposed solve is the solve.
+// Each `factor` is a template over the matrix, so nested forward mode factorizes J in AD arithmetic.
+
+#include <cmath>
+#include <string_view>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <Eigen/LU>
+#include <Eigen/QR>
+
+#include "ift/linalg/linear_solver.hpp"
+
+namespace ift {
+
+/// Dense LU with partial pivoting (`Eigen::PartialPivLU`); raises `SingularJacobianError` when the
+/// reciprocal condition estimate falls below machine epsilon.
+struct DenseLU {
+  /// The solver's name, used in error messages.
+  static constexpr std::string_view name = "DenseLU";
+
+  /// Factorizes J (any scalar type; conditioning is judged on its values) or throws
+  /// `SingularJacobianError`.
+  template <class Derived>
+  auto factor(const Eigen::MatrixBase<Derived>& J) const {
+    return detail::factor_dense<Eigen::PartialPivLU>(J, name, [](const auto& lu) { return lu.rcond(); });
+  }
+};
+
+/// Column-pivoting Householder QR (`Eigen::ColPivHouseholderQR`); raises `SingularJacobianError`
+/// when J is rank deficient (condition estimated as |r₁₁| / |rₙₙ|).
+struct DenseQR {
+  /// The solver's name, used in error messages.
+  static constexpr std::string_view name = "DenseQR";
+
+  /// Factorizes J (any scalar type; conditioning is judged on its values) or throws
+  /// `SingularJacobianError`. With column pivoting |r₁₁| ≥ |r₂₂| ≥ …, so |rₙₙ| / |r₁₁| bounds the
+  /// reciprocal condition number from above; a rank-deficient J counts as singular.
+  template <class Derived>
+  auto factor(const Eigen::MatrixBase<Derived>& J) const {
+    return detail::factor_dense<Eigen::ColPivHouseholderQR>(J, name, [](const auto& qr) {
+      const Eigen::Index n = qr.rows();
+      if (n == 0) return 1.0;
+      const double r11 = std::abs(qr.matrixR()(0, 0)), rnn = std::abs(qr.matrixR()(n - 1, n - 1));
+      return qr.rank() < n || r11 == 0 ? 0.0 : rnn / r11;
+    });
+  }
+};
+
+/// Robust Cholesky (`Eigen::LDLT`) for symmetric J; only the lower triangle is read.
+/// Raises `SingularJacobianError` when the reciprocal condition estimate falls below epsilon.
+struct LDLT {
+  /// The solver's name, used in error messages.
+  static constexpr std::string_view name = "LDLT";
+
+  /// Factorizes J (any scalar type; conditioning is judged on its values) or throws
+  /// `SingularJacobianError`.
+  template <class Derived>
+  auto factor(const Eigen::MatrixBase<Derived>& J) const {
+    // A failed LDLᵀ (a zero pivot where no pivoting helps) counts as singular.
+    return detail::factor_dense<Eigen::LDLT>(
+        J, name, [](const auto& ldlt) { return ldlt.info() == Eigen::Success ? ldlt.rcond() : 0.0; });
+  }
+};
+
+}  // namespace ift
