@@ -31,7 +31,9 @@ struct DenseLU {
   /// `SingularJacobianError`.
   template <class Derived>
   auto factor(const Eigen::MatrixBase<Derived>& J) const {
-    return detail::factor_dense<Eigen::PartialPivLU>(J, name, [](const auto& lu) { return lu.rcond(); });
+    return detail::factor_dense<Eigen::PartialPivLU<typename Derived::PlainObject>,
+                                Eigen::PartialPivLU<Eigen::MatrixXd>>(
+        J, name, [](const auto& lu) { return lu.rcond(); });
   }
 };
 
@@ -46,7 +48,8 @@ struct DenseQR {
   /// reciprocal condition number from above; a rank-deficient J counts as singular.
   template <class Derived>
   auto factor(const Eigen::MatrixBase<Derived>& J) const {
-    return detail::factor_dense<Eigen::ColPivHouseholderQR>(J, name, [](const auto& qr) {
+    return detail::factor_dense<Eigen::ColPivHouseholderQR<typename Derived::PlainObject>,
+                                Eigen::ColPivHouseholderQR<Eigen::MatrixXd>>(J, name, [](const auto& qr) {
       const Eigen::Index n = qr.rows();
       if (n == 0) return 1.0;
       const double r11 = std::abs(qr.matrixR()(0, 0)), rnn = std::abs(qr.matrixR()(n - 1, n - 1));
@@ -66,7 +69,7 @@ struct LDLT {
   template <class Derived>
   auto factor(const Eigen::MatrixBase<Derived>& J) const {
     // A failed LDLᵀ (a zero pivot where no pivoting helps) counts as singular.
-    return detail::factor_dense<Eigen::LDLT>(
+    return detail::factor_dense<Eigen::LDLT<typename Derived::PlainObject>, Eigen::LDLT<Eigen::MatrixXd>>(
         J, name, [](const auto& ldlt) { return ldlt.info() == Eigen::Success ? ldlt.rcond() : 0.0; });
   }
 };

@@ -110,34 +110,26 @@ struct GMRES {
   }
 };
 
-/// Matrix-free BiCGSTAB (`Eigen::BiCGSTAB`). `tol` bounds the relative residual.
-struct BiCGSTAB {
-  /// The solver's name, used in error messages.
+namespace detail {
+
+/// Eigen's BiCGSTAB, for a nonsymmetric J.
+struct BiCGSTABIteration {
   static constexpr std::string_view name = "BiCGSTAB";
-  /// Bound on the relative residual ‖b − A x‖ / ‖b‖.
-  double tol = 1e-12;
-  /// Maximum number of iterations before `SolverError`.
-  int max_iter = 1000;
-
-  /// J as an operator: each solve with J or Jᵀ is one run of the iteration.
-  template <JacobianOperator J>
-  detail::KrylovFactor<BiCGSTAB, J> factor(const J& jac) const {
-    return {*this, jac};
-  }
-
-  /// Solves A x = b given only `apply(v) = A v`; throws `SolverError` when it does not converge.
-  template <class Apply>
-  Eigen::VectorXd solve(Apply&& apply, const Eigen::VectorXd& b) const {
-    Eigen::BiCGSTAB<detail::LinearOperator, Eigen::IdentityPreconditioner> solver;
-    return detail::krylov_solve(solver, name, std::forward<Apply>(apply), b, tol, max_iter);
-  }
+  using Solver = Eigen::BiCGSTAB<LinearOperator, Eigen::IdentityPreconditioner>;
 };
-
-/// Matrix-free conjugate gradients (`Eigen::ConjugateGradient`, both triangles used since the
-/// operator is only known by its products). `tol` bounds the relative residual.
-struct CG {
-  /// The solver's name, used in error messages.
+/// Eigen's conjugate gradients, for a symmetric positive definite J; both triangles are used, since
+/// the operator is only known by its products.
+struct CGIteration {
   static constexpr std::string_view name = "CG";
+  using Solver =
+      Eigen::ConjugateGradient<LinearOperator, Eigen::Lower | Eigen::Upper, Eigen::IdentityPreconditioner>;
+};
+
+/// A Krylov method with short recurrences (O(n) memory) and no options beyond the common ones.
+template <class Iteration>
+struct ShortRecurrence {
+  /// The solver's name, used in error messages.
+  static constexpr std::string_view name = Iteration::name;
   /// Bound on the relative residual ‖b − A x‖ / ‖b‖.
   double tol = 1e-12;
   /// Maximum number of iterations before `SolverError`.
@@ -145,18 +137,24 @@ struct CG {
 
   /// J as an operator: each solve with J or Jᵀ is one run of the iteration.
   template <JacobianOperator J>
-  detail::KrylovFactor<CG, J> factor(const J& jac) const {
+  KrylovFactor<ShortRecurrence, J> factor(const J& jac) const {
     return {*this, jac};
   }
 
   /// Solves A x = b given only `apply(v) = A v`; throws `SolverError` when it does not converge.
   template <class Apply>
   Eigen::VectorXd solve(Apply&& apply, const Eigen::VectorXd& b) const {
-    Eigen::ConjugateGradient<detail::LinearOperator, Eigen::Lower | Eigen::Upper,
-                             Eigen::IdentityPreconditioner>
-        solver;
-    return detail::krylov_solve(solver, name, std::forward<Apply>(apply), b, tol, max_iter);
+    typename Iteration::Solver solver;
+    return krylov_solve(solver, name, std::forward<Apply>(apply), b, tol, max_iter);
   }
 };
+
+}  // namespace detail
+
+/// Matrix-free BiCGSTAB (`Eigen::BiCGSTAB`): `tol`, `max_iter`.
+using BiCGSTAB = detail::ShortRecurrence<detail::BiCGSTABIteration>;
+/// Matrix-free conjugate gradients (`Eigen::ConjugateGradient`) for a symmetric positive definite J:
+/// `tol`, `max_iter`.
+using CG = detail::ShortRecurrence<detail::CGIteration>;
 
 }  // namespace ift

@@ -191,21 +191,22 @@ struct DenseFactor {
   }
 };
 
-/// The dense factorization `Decomposition<Plain>` of J (any scalar type), after the checks every
-/// dense solver makes: J finite, and `rcond` of its values above the threshold. On doubles the one
-/// decomposition is both judged and kept; in AD arithmetic the values are judged by a decomposition
-/// on doubles, since conditioning is a property of the values and the AD parts only ride along.
-template <template <class> class Decomposition, class Derived, class Rcond>
-auto factor_dense(const Eigen::MatrixBase<Derived>& J, std::string_view solver, const Rcond& rcond) {
-  using Plain = typename Derived::PlainObject;
-  DenseFactor<Decomposition<Plain>> f{Decomposition<Plain>(J)};
+/// The dense factorization `Decomposition` (of J's plain type) of J (any scalar type), after the
+/// checks every dense solver makes: J finite, and `rcond` of its values above the threshold. On
+/// doubles the one decomposition is both judged and kept; in AD arithmetic the values are judged by
+/// `ValuesDecomposition` on doubles, since conditioning is a property of the values and the AD parts
+/// only ride along.
+template <class Decomposition, class ValuesDecomposition, class Derived, class Rcond>
+DenseFactor<Decomposition> factor_dense(const Eigen::MatrixBase<Derived>& J, std::string_view solver,
+                                        const Rcond& rcond) {
+  DenseFactor<Decomposition> f{Decomposition(J)};
   if constexpr (std::is_same_v<typename Derived::Scalar, double>) {
     require_finite_jacobian(J, solver);
     require_well_conditioned(rcond(f.decomposition), solver);
   } else {
     const Eigen::MatrixXd values = to_double(J);
     require_finite_jacobian(values, solver);
-    require_well_conditioned(rcond(Decomposition<Eigen::MatrixXd>(values)), solver);
+    require_well_conditioned(rcond(ValuesDecomposition(values)), solver);
   }
   return f;
 }

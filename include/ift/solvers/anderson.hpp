@@ -66,12 +66,7 @@ struct Anderson {
     if (!(regularization >= 0.0)) throw std::invalid_argument("ift::Anderson: regularization must be >= 0");
     if (!(damping > 0.0 && damping <= 1.0))
       throw std::invalid_argument("ift::Anderson: damping must be in (0, 1]");
-    if constexpr (Scalar<X>) {
-      return detail::solve_as_vector(f, x0,
-                                     [this](auto& fv, const auto& v0) { return solve_vector(fv, v0); });
-    } else {
-      return solve_vector(f, x0);
-    }
+    return detail::solve_state(f, x0, [this](auto& g, const auto& v0) { return this->solve_vector(g, v0); });
   }
 
  private:

@@ -48,28 +48,11 @@ struct Bisection {
   template <class F, class X>
   Solution<X> solve(F&& f, const X& /*x0 (ignored)*/) const {
     static_assert(Scalar<X>, "ift::Bisection solves scalar equations only: x0 must be a scalar");
-    if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi))
-      throw std::invalid_argument("ift::Bisection: the bracket needs finite lo < hi");
-
     constexpr double eps = std::numeric_limits<double>::epsilon();
-    Solution<X> out{X(lo + 0.5 * (hi - lo)), Status::converged, 0, hi - lo};
-    const X f_lo = f(X(lo));
-    const X f_hi = f(X(hi));
+    Solution<X> out;
+    X f_lo, f_hi;
+    if (!detail::open_bracket(f, lo, hi, name, out, f_lo, f_hi)) return out;
     const double v_lo = detail::to_double(f_lo);
-    const double v_hi = detail::to_double(f_hi);
-    if (!std::isfinite(v_lo) || !std::isfinite(v_hi)) {
-      out.status = Status::non_finite;
-      return out;
-    }
-    if (v_lo == 0.0 || v_hi == 0.0) {
-      out.x = X(v_lo == 0.0 ? lo : hi);
-      out.residual_norm = 0.0;
-      return out;
-    }
-    if ((v_lo < 0.0) == (v_hi < 0.0)) {
-      out.status = Status::invalid_bracket;
-      return out;
-    }
 
     // Invariant: f(a) has the sign of f(lo), f(b) the other sign. The bracket also stops
     // shrinking when no double lies strictly between its ends.

@@ -59,30 +59,13 @@ struct Brent {
   template <class F, class X>
   Solution<X> solve(F&& f, const X& /*x0 (ignored)*/) const {
     static_assert(Scalar<X>, "ift::Brent solves scalar equations only: x0 must be a scalar");
-    if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi))
-      throw std::invalid_argument("ift::Brent: the bracket needs finite lo < hi");
-
     constexpr double eps = std::numeric_limits<double>::epsilon();
     const auto val = [](const X& y) { return detail::to_double(y); };
-    Solution<X> out{X(lo + 0.5 * (hi - lo)), Status::converged, 0, hi - lo};
-
+    Solution<X> out;
+    X fa, fb;
+    if (!detail::open_bracket(f, lo, hi, name, out, fa, fb)) return out;
     X a = X(lo);
     X b = X(hi);
-    X fa = f(a);
-    X fb = f(b);
-    if (!std::isfinite(val(fa)) || !std::isfinite(val(fb))) {
-      out.status = Status::non_finite;
-      return out;
-    }
-    if (val(fa) == 0.0 || val(fb) == 0.0) {
-      out.x = val(fa) == 0.0 ? a : b;
-      out.residual_norm = 0.0;
-      return out;
-    }
-    if ((val(fa) < 0.0) == (val(fb) < 0.0)) {
-      out.status = Status::invalid_bracket;
-      return out;
-    }
 
     // d is the last step, e the one before it.
     X c = a;

@@ -52,12 +52,7 @@ struct Broyden {
   /// Solves `f(x) = 0` from `x0`.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {
-    if constexpr (Scalar<X>) {
-      return detail::solve_as_vector(f, x0,
-                                     [this](auto& fv, const auto& v0) { return solve_vector(fv, v0); });
-    } else {
-      return solve_vector(f, x0);
-    }
+    return detail::solve_state(f, x0, [this](auto& g, const auto& v0) { return this->solve_vector(g, v0); });
   }
 
  private:

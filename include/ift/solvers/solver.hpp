@@ -5,6 +5,8 @@
 // are taken on values only.
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -62,21 +64,51 @@ bool all_finite(const V& v) {
   }
 }
 
-/// Runs a solver written for vector states on a scalar problem, as a vector of length one: f is
-/// wrapped to take and return one (for a root solver the update is then the scalar method, e.g.
-/// Broyden's becomes the secant method).
+/// The ends of a bracket [lo, hi] for a bracketing solver of a scalar f: f(lo) and f(hi), after the
+/// checks Bisection and Brent share. Throws `std::invalid_argument` unless lo < hi are finite. Sets
+/// `out` — the bracket's midpoint and width to begin with — and returns false when the solve ends
+/// here: `non_finite` when f is not finite at an end, converged at an end where f is exactly 0,
+/// `invalid_bracket` when f has the same sign at both ends.
+template <class X, class F>
+bool open_bracket(F& f, double lo, double hi, std::string_view solver, Solution<X>& out, X& f_lo, X& f_hi) {
+  if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi))
+    throw std::invalid_argument("ift::" + std::string(solver) + ": the bracket needs finite lo < hi");
+  out = Solution<X>{X(lo + 0.5 * (hi - lo)), Status::converged, 0, hi - lo};
+  f_lo = f(X(lo));
+  f_hi = f(X(hi));
+  const double v_lo = to_double(f_lo), v_hi = to_double(f_hi);
+  if (!std::isfinite(v_lo) || !std::isfinite(v_hi)) {
+    out.status = Status::non_finite;
+  } else if (v_lo == 0.0 || v_hi == 0.0) {
+    out.x = X(v_lo == 0.0 ? lo : hi);
+    out.residual_norm = 0.0;
+  } else if ((v_lo < 0.0) == (v_hi < 0.0)) {
+    out.status = Status::invalid_bracket;
+  } else {
+    return true;
+  }
+  return false;
+}
+
+/// Runs `solve_vector`, a solver written for vector states, on a state that may be a scalar: a
+/// scalar problem becomes one of length one, f wrapped to take and return a vector of one entry (for
+/// a root solver the update is then the scalar method, e.g. Broyden's becomes the secant method).
 template <class X, class F, class SolveVector>
-Solution<X> solve_as_vector(F& f, const X& x0, SolveVector&& solve_vector) {
-  const auto fv = [&f](const auto& v) {
-    using S = typename std::remove_cvref_t<decltype(v)>::Scalar;
-    Eigen::Matrix<S, 1, 1> r;
-    r(0) = f(v(0));
-    return r;
-  };
-  Eigen::Matrix<X, 1, 1> v0;
-  v0(0) = x0;
-  const auto s = solve_vector(fv, v0);
-  return {s.x(0), s.status, s.iterations, s.residual_norm};
+Solution<X> solve_state(F& f, const X& x0, const SolveVector& solve_vector) {
+  if constexpr (!Scalar<X>) {
+    return solve_vector(f, x0);
+  } else {
+    const auto fv = [&f](const auto& v) {
+      using S = typename std::remove_cvref_t<decltype(v)>::Scalar;
+      Eigen::Matrix<S, 1, 1> r;
+      r(0) = f(v(0));
+      return r;
+    };
+    Eigen::Matrix<X, 1, 1> v0;
+    v0(0) = x0;
+    const auto s = solve_vector(fv, v0);
+    return {s.x(0), s.status, s.iterations, s.residual_norm};
+  }
 }
 
 }  // namespace detail
