@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <Eigen/OrderingMethods>
 #include <Eigen/SparseCore>
@@ -48,21 +49,29 @@ struct SparseLU {
   /// The solver's name, used in error messages.
   static constexpr std::string_view name = "SparseLU";
 
-  /// Factorizes J or throws `SingularJacobianError`.
-  detail::SparseFactor factor(const Eigen::SparseMatrix<double>& J) const {
-    detail::require_finite_jacobian(Eigen::Map<const Eigen::VectorXd>(J.valuePtr(), J.nonZeros()), name);
-    auto lu = std::make_shared<detail::SparseFactor::Decomposition>();
-    lu->compute(J);
-    if (lu->info() != Eigen::Success)
-      throw SingularJacobianError(
-          "ift: SparseLU: the conditions' Jacobian dc/dx at the solution is singular (" +
-              lu->lastErrorMessage() + "); the implicit function theorem gives no derivative here",
-          std::numeric_limits<double>::infinity());
-    detail::SparseFactor f(std::move(lu));
-    double norm1 = 0.0;
-    for (Eigen::Index j = 0; j < J.outerSize(); ++j) norm1 = std::max(norm1, J.col(j).cwiseAbs().sum());
-    detail::require_well_conditioned(detail::rcond_estimate(f, J.cols(), norm1), name);
-    return f;
+  /// Factorizes J (any sparse expression of doubles) or throws `SingularJacobianError`. A template
+  /// so that a program that includes this header without factorizing does not compile Eigen's
+  /// SparseLU.
+  template <class Derived>
+  detail::SparseFactor factor(const Eigen::SparseMatrixBase<Derived>& expression) const {
+    if constexpr (!std::is_same_v<Derived, Eigen::SparseMatrix<double>>) {
+      return factor(Eigen::SparseMatrix<double>(expression.derived()));
+    } else {
+      const Eigen::SparseMatrix<double>& J = expression.derived();
+      detail::require_finite_jacobian(Eigen::Map<const Eigen::VectorXd>(J.valuePtr(), J.nonZeros()), name);
+      auto lu = std::make_shared<detail::SparseFactor::Decomposition>();
+      lu->compute(J);
+      if (lu->info() != Eigen::Success)
+        throw SingularJacobianError(
+            "ift: SparseLU: the conditions' Jacobian dc/dx at the solution is singular (" +
+                lu->lastErrorMessage() + "); the implicit function theorem gives no derivative here",
+            std::numeric_limits<double>::infinity());
+      detail::SparseFactor f(std::move(lu));
+      double norm1 = 0.0;
+      for (Eigen::Index j = 0; j < J.outerSize(); ++j) norm1 = std::max(norm1, J.col(j).cwiseAbs().sum());
+      detail::require_well_conditioned(detail::rcond_estimate(f, J.cols(), norm1), name);
+      return f;
+    }
   }
 };
 
