@@ -2,7 +2,9 @@
 // The driver every entry point shares: run the primal solver on doubles (or, for `Unrolled`, on θ's
 // AD scalar), apply the failure policy, then hand the solution to the implicit core.
 
+#include <array>
 #include <concepts>
+#include <cstddef>
 #include <limits>
 #include <span>
 #include <sstream>
@@ -57,18 +59,11 @@ struct Problem {
   Conds conditions() const { return Conds{f}; }
 };
 
-/// The entry point that solves a kind of problem, for messages.
+/// The entry point that solves a kind of problem, for messages (in `ProblemKind`'s order).
 constexpr std::string_view entry_name(ProblemKind kind) {
-  switch (kind) {
-    case ProblemKind::root:
-      return "ift::root";
-    case ProblemKind::fixed_point:
-      return "ift::fixed_point";
-    case ProblemKind::minimize:
-      return "ift::minimize";
-    default:
-      return "ift::least_squares";
-  }
+  constexpr std::array<std::string_view, 4> names{"ift::root", "ift::fixed_point", "ift::minimize",
+                                                  "ift::least_squares"};
+  return names[static_cast<std::size_t>(kind)];
 }
 
 /// True for the kinds whose user function maps the state to a vector of the state's size.
