@@ -250,12 +250,12 @@ auto implicit_conditions(const Conds& conds, const X& x_star, const P& theta, co
   const Eigen::VectorXd x = flat(x_star);
   if constexpr (std::is_arithmetic_v<S>) {
     return x_star;
-  } else if constexpr (Scalar<X>) {
-    check_conditions(conds, x, base_values(theta));
-    return unflat<X>(implicit_flat(conds, x, theta, Division{linear_solver_name<LS>()}, NoFactor{}));
   } else {
     check_conditions(conds, x, base_values(theta));
-    return unflat<X>(implicit_flat(conds, x, theta, ls, given));
+    if constexpr (Scalar<X>)
+      return unflat<X>(implicit_flat(conds, x, theta, Division{linear_solver_name<LS>()}, NoFactor{}));
+    else
+      return unflat<X>(implicit_flat(conds, x, theta, ls, given));
   }
 }
 

@@ -105,12 +105,15 @@ class ConditionsJacobian {
     return conds_(VectorX<D>(x), rebind<D>(theta_));
   }
 
-  /// J densely, in T arithmetic.
+  /// J densely, in T arithmetic. A closed form is formed once and kept: `Auto` reads the pattern of
+  /// J before it asks for J.
   MatrixX<T> dense() const {
-    if constexpr (std::is_base_of_v<JacobianShortcut, Conds>)
-      return conds_.jacobian_x(x_, theta_);
-    else
+    if constexpr (std::is_base_of_v<JacobianShortcut, Conds>) {
+      if (!closed_form_) closed_form_ = conds_.jacobian_x(x_, theta_);
+      return *closed_form_;
+    } else {
       return jacobian(*this, x_);
+    }
   }
   /// J v: one forward pass.
   Eigen::VectorXd apply(const Eigen::VectorXd& v) const { return jvp(*this, x_, v).second; }
@@ -166,6 +169,7 @@ class ConditionsJacobian {
   VectorX<T> x_;
   Theta theta_;
   mutable std::shared_ptr<SparsityCache> cache_;
+  mutable std::optional<MatrixX<T>> closed_form_;
 };
 
 }  // namespace ift::detail

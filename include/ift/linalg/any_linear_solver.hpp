@@ -19,7 +19,7 @@
 
 #include "ift/linalg/dense.hpp"
 #include "ift/linalg/linear_solver.hpp"
-#include "ift/sparsity.hpp"
+#include "ift/sparsity_pattern.hpp"
 
 namespace ift {
 
@@ -41,7 +41,7 @@ class AnyLinearSolver {
   /// Throws `SingularJacobianError` or `SolverError` as the solver does.
   template <JacobianOperator J>
   Eigen::VectorXd solve(const J& jac, const Eigen::VectorXd& b) const {
-    if (!model_) return DenseLU{}.factor(jac.dense()).solve(b);
+    if (!model_) return detail::factorize(DenseLU{}, jac).solve(b);
     return model_->solve(Erased<J>(jac), b);
   }
 

@@ -4,9 +4,6 @@
 // is this quotient — and a program that differentiates only scalar problems never compiles a
 // matrix factorization.
 
-#include <cmath>
-#include <limits>
-#include <string>
 #include <string_view>
 
 #include <Eigen/Core>
@@ -39,9 +36,8 @@ struct Division {
 
   template <class Derived>
   DivisionFactor<typename Derived::Scalar> factor(const Eigen::MatrixBase<Derived>& J) const {
-    const double value = to_double(J(0, 0));
-    if (!std::isfinite(value)) require_finite_jacobian(Eigen::Matrix<double, 1, 1>::Constant(value), name);
-    if (value == 0.0) require_well_conditioned(0.0, name);
+    require_finite_jacobian(to_double(J), name);
+    if (to_double(J(0, 0)) == 0.0) require_well_conditioned(0.0, name);
     return {J(0, 0)};
   }
 };

@@ -34,7 +34,7 @@
 
 #include "ift/detail/traits.hpp"
 #include "ift/errors.hpp"
-#include "ift/sparsity.hpp"
+#include "ift/sparsity_pattern.hpp"
 
 namespace ift {
 
