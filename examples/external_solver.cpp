@@ -30,8 +30,7 @@ const Eigen::Matrix3d A = (Eigen::Matrix3d() << 4, 1, 0, 1, 3, 0.5, 0, 0.5, 2).f
 
 /// c(x, θ) = A x + 0.1 sin(x) − θ, generic over the scalar like every ift function.
 const auto conditions = [](const auto& x, const auto& theta) {
-  using S = typename std::decay_t<decltype(x)>::Scalar;
-  return (A.cast<S>() * x + 0.1 * x.array().sin().matrix() - theta).eval();
+  return (A * x + 0.1 * x.array().sin().matrix() - theta).eval();
 };
 
 /// The same c in the form Eigen's MINPACK port wants: a functor filling `fvec`, on doubles only.

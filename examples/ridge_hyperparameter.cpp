@@ -64,10 +64,8 @@ int main() {
 
   // The training loss, generic over the scalar: w and ρ arrive with one scalar type S.
   const auto training_loss = [&](const auto& w, const auto& rho) {
-    using S = typename std::decay_t<decltype(w)>::Scalar;
-    using std::exp;
-    const Eigen::Matrix<S, Eigen::Dynamic, 1> r = data.X.cast<S>() * w - data.y.cast<S>();
-    return 0.5 * r.squaredNorm() + 0.5 * exp(rho) * w.squaredNorm();
+    using std::exp;  // for a plain double ρ; Dual and Var find ift's exp by argument-dependent lookup
+    return 0.5 * (data.X * w - data.y).squaredNorm() + 0.5 * exp(rho) * w.squaredNorm();
   };
 
   // V(ρ) and dV/dρ: the inner solve on a tape, the validation loss on top, one reverse sweep.
@@ -76,8 +74,7 @@ int main() {
     const ift::Var rho = rho_value;
     const Eigen::Matrix<ift::Var, Eigen::Dynamic, 1> w =
         ift::minimize(training_loss, w0, rho, ift::NewtonMin{}, adjoint).x;
-    const Eigen::Matrix<ift::Var, Eigen::Dynamic, 1> r =
-        data.X_val.cast<ift::Var>() * w - data.y_val.cast<ift::Var>();
+    const Eigen::Matrix<ift::Var, Eigen::Dynamic, 1> r = data.X_val * w - data.y_val;
     const ift::Var V = 0.5 * r.squaredNorm();
     return std::pair{V.value(), tape.gradient(V, rho)};
   };

@@ -39,8 +39,7 @@ int main() {
   const Eigen::Matrix<ift::Var, Eigen::Dynamic, 1> p = theta.cast<ift::Var>();
   const auto s =
       ift::root(g, x0, p, ift::Newton{.linear_solver = ift::SparseLU{}}, ift::Implicit<ift::SparseLU>{});
-  ift::Var loss = 0.0;
-  for (Eigen::Index i = 0; i < n; ++i) loss += w(i) * s.x(i);
+  const ift::Var loss = s.x.dot(w);  // wᵀx*: double weights are constants, only x* is recorded
   const Eigen::VectorXd gradient = tape.gradient(loss, p);
 
   // The reference: (∂g/∂x)ᵀ λ = w with ∂g/∂x written out.
