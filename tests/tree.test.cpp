@@ -98,7 +98,7 @@ static_assert(Tree<std::tuple<std::array<Eigen::Vector2d, 2>, double>>);
 static_assert(Tree<Para<double>> && Tree<const Para<double>&> && Tree<Sixteen<double>> &&
               Tree<Layer<double>>);
 static_assert(Tree<Plain> && Tree<Polynomial<double>>);
-static_assert(!Tree<std::string> && !Tree<WithString> && !Tree<double*> && !Tree<std::vector<double>>);
+static_assert(!Tree<std::string> && !Tree<WithString> && !Tree<double*> && Tree<std::vector<double>>);
 static_assert(!Tree<std::tuple<double, std::string>> && !Tree<Para<std::string>>);
 
 static_assert(std::is_same_v<ift::tree_scalar_t<Para<double>>, double>);

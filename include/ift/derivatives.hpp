@@ -293,7 +293,13 @@ class Pullback {
     Eigen::VectorXd x_bar(x_.size()), theta_bar(tree_size(theta_));
     for (Eigen::Index i = 0; i < x_.size(); ++i) x_bar(i) = tape_.adjoint(x_(i));
     Eigen::Index k = 0;
-    for_each_leaf(theta_, [&](const Var& leaf) { theta_bar(k++) = tape_.adjoint(leaf); });
+    // A constant field of θ (a `double` in a struct of `Var`s) has no adjoint: 0.
+    for_each_leaf(theta_, [&](const auto& leaf) {
+      if constexpr (is_var_v<decltype(leaf)>)
+        theta_bar(k++) = tape_.adjoint(leaf);
+      else
+        theta_bar(k++) = 0.0;
+    });
     return {std::move(x_bar), std::move(theta_bar)};
   }
 

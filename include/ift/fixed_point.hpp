@@ -29,14 +29,19 @@ struct FixedPointResidual {
 /// Finds x = F(x, θ) from `x0` and returns it with derivatives w.r.t. θ (see `ift::root` for the
 /// conventions). Throws `SingularJacobianError` when I − ∂F/∂x is singular at the fixed point.
 template <class F, class X, class P, class Solver = Anderson, class Adjoint = Implicit<>>
-requires ResidualFunction<F, X, P>
+requires detail::RejectedInputs<X, P> || ResidualFunction<F, X, P>
 auto fixed_point(F&& map, const X& x0, const P& theta, const Solver& solver = {},
                  const Adjoint& adjoint = {}) {
-  return detail::solve(
-      detail::Problem<ProblemKind::fixed_point, std::decay_t<F>, X,
-                      detail::Conditions<detail::FixedPointResidual<std::decay_t<F>>, X>>{
-          std::forward<F>(map)},
-      x0, theta, solver, adjoint);
+  if constexpr (!detail::accepted_inputs<X, P>()) {
+    return detail::rejected_result<Solution, X, P>();
+  } else {
+    using Xp = plain_t<X>;
+    return detail::solve(
+        detail::Problem<ProblemKind::fixed_point, std::decay_t<F>, Xp,
+                        detail::Conditions<detail::FixedPointResidual<std::decay_t<F>>, Xp>>{
+            std::forward<F>(map)},
+        detail::evaluated(x0), detail::evaluated(theta), solver, adjoint);
+  }
 }
 
 }  // namespace ift

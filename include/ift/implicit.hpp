@@ -22,6 +22,9 @@
 //    parameter Jacobian ∂c/∂θ is never formed. Matrix-free solvers get (∂c/∂x)ᵀw from the same
 //    reverse pass instead of a factorization.
 //
+// `implicit` takes the answer on trust; `implicit_solution` also reports ‖c(x*, θ)‖₂ and a status
+// against a tolerance, as a `Solution`.
+//
 // Problem kinds supply their conditions (root: c = f; fixed point: c = F − x; minimize: c = ∇ₓL) and
 // may supply shortcuts the rule then uses: `jacobian_x(x, θ)` (∂c/∂x when it is cheaper to form
 // directly, e.g. the Hessian) and `vjp(x, θ, w)` (the pair ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) on doubles).
@@ -226,18 +229,24 @@ auto implicit_flat(const Conds& conds, const Eigen::VectorXd& x_star, const P& t
   }
 }
 
-/// Checks the conditions once on doubles: right size and finite, so that a wrong c fails with a
-/// message here instead of as a corrupted derivative.
+/// c(x*, θ) on doubles, after checking that c is square (one condition per unknown).
 template <class Conds, class P>
-void check_conditions(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta_d) {
-  const Eigen::VectorXd r = conds(x_star, theta_d);
+Eigen::VectorXd square_conditions(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta_d) {
+  Eigen::VectorXd r = conds(x_star, theta_d);
   if (r.size() != x_star.size()) {
     std::ostringstream out;
     out << "ift::implicit: the conditions c(x, theta) return " << r.size() << " values for a state of size "
         << x_star.size() << "; c must be square (one condition per unknown)";
     throw std::invalid_argument(out.str());
   }
-  if (!r.allFinite())
+  return r;
+}
+
+/// Checks the conditions once on doubles: right size and finite, so that a wrong c fails with a
+/// message here instead of as a corrupted derivative.
+template <class Conds, class P>
+void check_conditions(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta_d) {
+  if (!square_conditions(conds, x_star, theta_d).allFinite())
     throw std::invalid_argument("ift::implicit: the conditions c(x*, theta) are not finite");
 }
 
@@ -319,6 +328,46 @@ concept ResidualFunction = State<X> &&
   {c(x, p)};
 };
 
+namespace detail {
+
+/// Inputs an entry point does not take: a state that is not a scalar or an Eigen column vector (or
+/// column expression), or parameters that are not a tree. Entry points accept them in their
+/// constraints, so that `accepted_inputs` reports them with one message instead of a cascade through
+/// the concepts on the user's function.
+template <class X, class P>
+concept RejectedInputs = !State<X> || !Tree<P> || !rebinds_to<double, P>();
+
+/// True when x (a state) and θ (a tree) are inputs the entry points take; otherwise false after one
+/// static assertion that names the input.
+template <class X, class P>
+constexpr bool accepted_inputs() {
+  static_assert(State<X>,
+                "ift: the state (x0, or the solution given to ift::implicit) must be a scalar or an Eigen "
+                "column vector of double, or an expression of one (Eigen::VectorXd::Zero(n), 2.0 * v)");
+  if constexpr (!State<X>)
+    return false;
+  else if constexpr (!require_tree<P>())
+    return false;
+  else
+    return require_rebinds_to<double, P>();
+}
+
+/// What an entry point returns when `accepted_inputs` has already failed the compilation: `R<Y>` with
+/// the type Y a valid call would give, as far as it is known, so that the caller's use of the result
+/// adds no error of its own.
+template <template <class> class R, class X, class P = void>
+auto rejected_result() {
+  if constexpr (State<X> && Tree<P>)
+    return R<rebind_t<tree_scalar_t<P>, plain_t<X>>>{};
+  else if constexpr (std::is_default_constructible_v<plain_t<X>>)
+    return R<plain_t<X>>{};
+}
+
+template <class X>
+using Itself = X;
+
+}  // namespace detail
+
 /// Attaches derivatives to a solution found by any means: `x_star` solves c(x, θ) = 0 at the
 /// values of `theta`; the result is `x_star` with θ's AD scalar, its derivatives given by the
 /// implicit function theorem (see the comment at the top of this file). `c` is called with x and θ
@@ -330,19 +379,91 @@ concept ResidualFunction = State<X> &&
 /// with no active tape.
 /// Cost: one factorization of ∂c/∂x (or one Krylov solve per direction) and O(1) evaluations of c.
 template <class C, class X, class P, class Adjoint = Implicit<>>
-requires ResidualFunction<C, X, P>
+requires detail::RejectedInputs<X, P> || ResidualFunction<C, X, P>
 auto implicit(C&& c, const X& x_star, const P& theta, const Adjoint& adjoint = {}) {
   static_assert(!std::is_same_v<Adjoint, Unrolled>,
                 "ift::implicit differentiates a solution found elsewhere; ift::Unrolled needs a solver to "
                 "unroll — use ift::root, ift::fixed_point or ift::minimize with it");
   static_assert(is_implicit_v<Adjoint>, "ift::implicit: the adjoint must be ift::Implicit<LinearSolver>");
-  static_assert(
-      std::is_same_v<detail::state_scalar_t<X>, double>,
-      "ift::implicit: x_star must hold plain doubles (the solution is not differentiated; theta is)");
-  detail::require_finite_input(x_star, "ift::implicit", "x_star");
-  detail::require_finite_input(theta, "ift::implicit", "theta");
-  return detail::implicit_conditions(detail::Conditions<std::decay_t<C>, X>{std::forward<C>(c)}, x_star,
-                                     theta, adjoint.linear_solver);
+  if constexpr (!detail::accepted_inputs<X, P>()) {
+    return detail::rejected_result<detail::Itself, X, P>();
+  } else {
+    static_assert(
+        std::is_same_v<detail::state_scalar_t<X>, double>,
+        "ift::implicit: x_star must hold plain doubles (the solution is not differentiated; theta is)");
+    decltype(auto) x = detail::evaluated(x_star);
+    decltype(auto) th = detail::evaluated(theta);
+    detail::require_finite_input(x, "ift::implicit", "x_star");
+    detail::require_finite_input(th, "ift::implicit", "theta");
+    return detail::implicit_conditions(detail::Conditions<std::decay_t<C>, plain_t<X>>{std::forward<C>(c)}, x,
+                                       th, adjoint.linear_solver);
+  }
+}
+
+/// How `implicit_solution` judges an answer found elsewhere (fields in the order of the solvers' common
+/// options, for designated initializers: `{.tol = 1e-10, .throw_on_failure = true}`).
+struct ImplicitCheck {
+  /// The answer is a solution when ‖c(x*, θ)‖₂ ≤ tol, the conditions evaluated on doubles.
+  double tol = 1e-8;
+  /// Throw `SolverError` for an answer that is not a solution, instead of reporting its status.
+  bool throw_on_failure = false;
+};
+
+/// `implicit`, with the answer checked: returns a `Solution` whose `residual_norm` is ‖c(x*, θ)‖₂ on
+/// doubles and whose status says whether x* is a solution to `check.tol`:
+///  * `converged` when ‖c(x*, θ)‖₂ ≤ tol: `x` is `implicit(c, x_star, theta, adjoint)`,
+///    `derivatives_exact` is true;
+///  * `stalled` when the residual is finite but above tol (the outside solver stopped short): the
+///    derivatives are those of a solve that stopped early (see `Solution::derivatives_exact`): the
+///    implicit rule at x*, exact for the perturbed problem c(x, θ) = c(x*, θ₀) that x* solves, or NaN
+///    when ∂c/∂x is singular there; `derivatives_exact` is false;
+///  * `non_finite` when c(x*, θ) holds NaN or Inf: NaN derivatives.
+/// `iterations` is 0. With `check.throw_on_failure` a status other than `converged` throws
+/// `SolverError` (message: the residual and tol). Otherwise the errors of `implicit`; a singular ∂c/∂x
+/// at an accepted answer throws `SingularJacobianError`; `std::invalid_argument` for a negative or NaN tol.
+template <class C, class X, class P, class Adjoint = Implicit<>>
+requires detail::RejectedInputs<X, P> || ResidualFunction<C, X, P>
+auto implicit_solution(C&& c, const X& x_star, const P& theta, const ImplicitCheck& check = {},
+                       const Adjoint& adjoint = {}) {
+  static_assert(is_implicit_v<Adjoint>,
+                "ift::implicit_solution: the adjoint must be ift::Implicit<LinearSolver> (a solution found "
+                "elsewhere has no iterations to unroll)");
+  if constexpr (!detail::accepted_inputs<X, P>()) {
+    return detail::rejected_result<Solution, X, P>();
+  } else {
+    static_assert(std::is_same_v<detail::state_scalar_t<X>, double>,
+                  "ift::implicit_solution: x_star must hold plain doubles (the solution is not "
+                  "differentiated; theta is)");
+    using Xp = plain_t<X>;
+    using Y = rebind_t<tree_scalar_t<plain_t<P>>, Xp>;
+    if (!(check.tol >= 0.0))
+      throw std::invalid_argument("ift::implicit_solution: tol must be a non-negative number");
+    const Xp& x = detail::evaluated(x_star);
+    decltype(auto) th = detail::evaluated(theta);
+    detail::require_finite_input(x, "ift::implicit_solution", "x_star");
+    detail::require_finite_input(th, "ift::implicit_solution", "theta");
+    const detail::Conditions<std::decay_t<C>, Xp> conds{std::forward<C>(c)};
+    const Eigen::VectorXd r = detail::square_conditions(conds, detail::flat(x), detail::base_values(th));
+    const double residual = r.norm();
+    const Status status = !r.allFinite()          ? Status::non_finite
+                          : residual <= check.tol ? Status::converged
+                                                  : Status::stalled;
+    if (status != Status::converged && check.throw_on_failure) {
+      std::ostringstream out;
+      out << "ift::implicit_solution: the answer given does not solve the conditions: ";
+      if (status == Status::non_finite)
+        out << "c(x*, theta) is not finite";
+      else
+        out << "||c(x*, theta)|| = " << residual << " > tol = " << check.tol;
+      throw SolverError(out.str());
+    }
+    if (status == Status::converged)
+      return Solution<Y>{detail::implicit_conditions(conds, x, th, adjoint.linear_solver), status, 0,
+                         residual, true};
+    return Solution<Y>{detail::early_stop_derivatives(conds, Solution<Xp>{x, status, 0, residual}, th,
+                                                      adjoint.linear_solver),
+                       status, 0, residual, false};
+  }
 }
 
 }  // namespace ift

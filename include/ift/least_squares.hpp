@@ -29,17 +29,19 @@ struct HalfSquaredNorm {
 /// Finds a local minimizer of ½‖r(x, θ)‖² from `x0` and returns it with derivatives w.r.t. θ (see
 /// `ift::root` for the conventions). `r` returns an Eigen vector of any length.
 template <class R, class X, class P, class Solver = LevenbergMarquardt, class Adjoint = Implicit<>>
-requires(
-    State<X>&& std::invocable<const R&, const rebind_t<double, X>&,
-                              const rebind_t<double, P>&>) auto least_squares(R&& residual, const X& x0,
-                                                                              const P& theta,
-                                                                              const Solver& solver = {},
-                                                                              const Adjoint& adjoint = {}) {
-  return detail::solve(
-      detail::Problem<ProblemKind::least_squares, std::decay_t<R>, X,
-                      detail::GradientConditions<detail::HalfSquaredNorm<std::decay_t<R>>, X>>{
-          std::forward<R>(residual)},
-      x0, theta, solver, adjoint);
+requires detail::RejectedInputs<X, P> || std::invocable < const R&, const rebind_t<double, X>
+&, const rebind_t<double, P>& > auto least_squares(R&& residual, const X& x0, const P& theta,
+                                                   const Solver& solver = {}, const Adjoint& adjoint = {}) {
+  if constexpr (!detail::accepted_inputs<X, P>()) {
+    return detail::rejected_result<Solution, X, P>();
+  } else {
+    using Xp = plain_t<X>;
+    return detail::solve(
+        detail::Problem<ProblemKind::least_squares, std::decay_t<R>, Xp,
+                        detail::GradientConditions<detail::HalfSquaredNorm<std::decay_t<R>>, Xp>>{
+            std::forward<R>(residual)},
+        detail::evaluated(x0), detail::evaluated(theta), solver, adjoint);
+  }
 }
 
 }  // namespace ift

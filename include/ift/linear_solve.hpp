@@ -127,28 +127,32 @@ template <class MatVec, class VectorB, class P, class LS>
 requires LinearSolver<LS> &&
     (!std::is_base_of_v<Eigen::EigenBase<std::decay_t<MatVec>>, std::decay_t<MatVec>>)auto linear_solve(
         MatVec&& matvec, const Eigen::MatrixBase<VectorB>& b, const P& theta, const LS& solver) {
-  using B = detail::VectorX<typename VectorB::Scalar>;
-  const std::tuple<P, B> params(theta, B(b));
-  detail::require_finite_input(theta, "ift::linear_solve", "theta");
-  detail::require_finite_input(std::get<1>(params), "ift::linear_solve", "b");
-  const auto params_d = detail::base_values(params);
-  const auto& theta_d = std::get<0>(params_d);
-  const auto& b_d = std::get<1>(params_d);
-  const auto product = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd {
-    Eigen::VectorXd av = matvec(v, theta_d);
-    if (av.size() != v.size()) {
-      std::ostringstream out;
-      out << "ift::linear_solve: matvec(v, theta) returns " << av.size() << " values for v of size "
-          << v.size() << "; the operator must be square";
-      throw std::invalid_argument(out.str());
-    }
-    return av;
-  };
-  const Eigen::VectorXd x =
-      detail::factorize(solver, detail::ProductOperator<decltype(product)>{b_d.size(), product}).solve(b_d);
-  detail::require_finite_solution(x);
-  return detail::implicit_conditions(detail::MatrixFreeLinearConditions<std::decay_t<MatVec>>{matvec}, x,
-                                     params, solver);
+  if constexpr (!detail::require_tree<P>()) {
+    return detail::VectorX<typename VectorB::Scalar>();
+  } else {
+    using B = detail::VectorX<typename VectorB::Scalar>;
+    const std::tuple<plain_t<P>, B> params(detail::evaluated(theta), B(b));
+    detail::require_finite_input(std::get<0>(params), "ift::linear_solve", "theta");
+    detail::require_finite_input(std::get<1>(params), "ift::linear_solve", "b");
+    const auto params_d = detail::base_values(params);
+    const auto& theta_d = std::get<0>(params_d);
+    const auto& b_d = std::get<1>(params_d);
+    const auto product = [&](const Eigen::VectorXd& v) -> Eigen::VectorXd {
+      Eigen::VectorXd av = matvec(v, theta_d);
+      if (av.size() != v.size()) {
+        std::ostringstream out;
+        out << "ift::linear_solve: matvec(v, theta) returns " << av.size() << " values for v of size "
+            << v.size() << "; the operator must be square";
+        throw std::invalid_argument(out.str());
+      }
+      return av;
+    };
+    const Eigen::VectorXd x =
+        detail::factorize(solver, detail::ProductOperator<decltype(product)>{b_d.size(), product}).solve(b_d);
+    detail::require_finite_solution(x);
+    return detail::implicit_conditions(detail::MatrixFreeLinearConditions<std::decay_t<MatVec>>{matvec}, x,
+                                       params, solver);
+  }
 }
 
 /// `linear_solve(matvec, b, theta, GMRES{})`.

@@ -72,13 +72,18 @@ concept ObjectiveFunction = State<X> &&
 /// `ift::root` for the conventions). The rule needs the Hessian at the minimizer to be
 /// nonsingular (a strict minimizer); otherwise `SingularJacobianError`.
 template <class L, class X, class P, class Solver = BFGS, class Adjoint = Implicit<>>
-requires ObjectiveFunction<L, X, P>
+requires detail::RejectedInputs<X, P> || ObjectiveFunction<L, X, P>
 auto minimize(L&& objective, const X& x0, const P& theta, const Solver& solver = {},
               const Adjoint& adjoint = {}) {
-  return detail::solve(
-      detail::Problem<ProblemKind::minimize, std::decay_t<L>, X,
-                      detail::GradientConditions<std::decay_t<L>, X>>{std::forward<L>(objective)},
-      x0, theta, solver, adjoint);
+  if constexpr (!detail::accepted_inputs<X, P>()) {
+    return detail::rejected_result<Solution, X, P>();
+  } else {
+    using Xp = plain_t<X>;
+    return detail::solve(
+        detail::Problem<ProblemKind::minimize, std::decay_t<L>, Xp,
+                        detail::GradientConditions<std::decay_t<L>, Xp>>{std::forward<L>(objective)},
+        detail::evaluated(x0), detail::evaluated(theta), solver, adjoint);
+  }
 }
 
 }  // namespace ift

@@ -15,17 +15,24 @@ namespace ift {
 ///
 /// `f` is written once, generic over the scalar: it is called with x and θ of one scalar type and
 /// returns a residual of x's shape. `x0` is a `double` or an Eigen vector of `double`; `theta` is any
-/// parameter tree, of `double`, `Dual` or `Var`. The solver runs on doubles; the derivative costs one
-/// factorization of ∂f/∂x (or Krylov solves) whatever the iteration count. With `ift::Unrolled{}` the
-/// solver runs on θ's scalar instead. Throws `SolverError` on failure (unless the solver's
-/// `throw_on_failure` is false), `SingularJacobianError` when ∂f/∂x is singular at the root.
+/// parameter tree, of `double`, `Dual` or `Var`. An Eigen expression as `x0` or in `theta`
+/// (`Eigen::VectorXd::Zero(n)`, `2.0 * v`) is evaluated once first: `f` sees its plain object. The solver
+/// runs on doubles; the derivative costs one factorization of ∂f/∂x (or Krylov solves) whatever the iteration
+/// count. With `ift::Unrolled{}` the solver runs on θ's scalar instead. Throws `SolverError` on failure
+/// (unless the solver's `throw_on_failure` is false), `SingularJacobianError` when ∂f/∂x is singular at the
+/// root.
 template <class F, class X, class P, class Solver = Newton, class Adjoint = Implicit<>>
-requires ResidualFunction<F, X, P>
+requires detail::RejectedInputs<X, P> || ResidualFunction<F, X, P>
 auto root(F&& f, const X& x0, const P& theta, const Solver& solver = {}, const Adjoint& adjoint = {}) {
-  return detail::solve(
-      detail::Problem<ProblemKind::root, std::decay_t<F>, X, detail::Conditions<std::decay_t<F>, X>>{
-          std::forward<F>(f)},
-      x0, theta, solver, adjoint);
+  if constexpr (!detail::accepted_inputs<X, P>()) {
+    return detail::rejected_result<Solution, X, P>();
+  } else {
+    using Xp = plain_t<X>;
+    return detail::solve(
+        detail::Problem<ProblemKind::root, std::decay_t<F>, Xp, detail::Conditions<std::decay_t<F>, Xp>>{
+            std::forward<F>(f)},
+        detail::evaluated(x0), detail::evaluated(theta), solver, adjoint);
+  }
 }
 
 }  // namespace ift
