@@ -6,6 +6,9 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
+
+#include <Eigen/Core>
 
 #include "ift/errors.hpp"
 
@@ -19,6 +22,8 @@ enum class Status {
   singular,         ///< a linear system inside the solver (or of the conditions) was singular
   invalid_bracket,  ///< a bracketing solver's `[lo, hi]` does not bracket a sign change
   stalled,          ///< no step reduced the convergence measure (line search or trust region failed)
+  infeasible,       ///< the constraints of a constrained problem admit no point
+  unbounded,        ///< the objective of a constrained problem decreases without bound on its feasible set
 };
 
 /// A readable name for a status, used in error messages.
@@ -36,6 +41,10 @@ constexpr std::string_view to_string(Status s) {
       return "was given an interval that does not bracket a sign change";
     case Status::stalled:
       return "stalled: no step reduced the residual";
+    case Status::infeasible:
+      return "found the constraints infeasible (no point satisfies them)";
+    case Status::unbounded:
+      return "found the problem unbounded (the objective decreases without bound on the feasible set)";
   }
   return "unknown status";
 }
@@ -58,6 +67,30 @@ struct Solution {
   bool derivatives_exact = true;
   /// True when the solver converged.
   explicit operator bool() const { return status == Status::converged; }
+};
+
+namespace detail {
+template <class Y>
+struct solution_scalar {
+  using type = Y;
+};
+template <class Y>
+requires requires { typename Y::Scalar; }
+struct solution_scalar<Y> {
+  using type = typename Y::Scalar;
+};
+}  // namespace detail
+
+/// The result of a constrained solve: the `Solution` of min L(x, θ) s.t. eq(x, θ) = 0, ineq(x, θ) ≤ 0
+/// together with the Lagrange multipliers of the Lagrangian L + νᵀeq + μᵀineq (μ ≥ 0, μᵢ = 0 on an
+/// inactive constraint). The multipliers carry derivatives w.r.t. θ like `x`: they are part of the
+/// state z = (x, ν, μ) the implicit rule differentiates.
+template <class Y>
+struct ConstrainedSolution : Solution<Y> {
+  /// The scalar of `x` (itself when `x` is a scalar).
+  using Scalar = typename detail::solution_scalar<Y>::type;
+  Eigen::Matrix<Scalar, Eigen::Dynamic, 1> eq_multipliers;    ///< ν, one per equality constraint
+  Eigen::Matrix<Scalar, Eigen::Dynamic, 1> ineq_multipliers;  ///< μ ≥ 0, one per inequality constraint
 };
 
 /// Progress callback type shared by all solvers: `(iteration, residual_norm)`.
