@@ -1,12 +1,17 @@
 #pragma once
 // The structure of a sparse Jacobian, as plain data: which entries may be nonzero (compressed-column
-// form), and a grouping of its columns into structurally orthogonal groups. No scalar type and no
-// differentiation here: sparsity.hpp detects patterns and fills Jacobians, the linear solvers read
-// them.
+// form), its bandwidths, a grouping of its columns into structurally orthogonal groups, and
+// `SparseAnalysis`, the handle that keeps all of it (and a sparse solver's symbolic factorization)
+// across the solves of problems of one structure. No scalar type and no differentiation here:
+// sparsity.hpp detects patterns and fills Jacobians, the linear solvers read them.
 
 #include <algorithm>
+#include <cstddef>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -84,5 +89,87 @@ inline ColumnColoring color_columns(const SparsityPattern& p) {
   }
   return out;
 }
+
+/// The bandwidths of a pattern: entry (i, j) may be nonzero only for −`lower` ≤ j − i ≤ `upper`.
+struct Bandwidth {
+  Eigen::Index lower = 0;  ///< kl, the number of subdiagonals
+  Eigen::Index upper = 0;  ///< ku, the number of superdiagonals
+  /// kl + ku + 1, the number of diagonals of the band.
+  Eigen::Index width() const { return lower + upper + 1; }
+};
+
+/// The bandwidths of `p`, in O(n) (the extreme rows of each column). An empty column adds nothing.
+inline Bandwidth bandwidth_of(const SparsityPattern& p) {
+  Bandwidth b;
+  for (Eigen::Index j = 0; j < p.cols; ++j) {
+    if (p.outer[j] == p.outer[j + 1]) continue;
+    b.upper = std::max<Eigen::Index>(b.upper, j - p.inner[p.outer[j]]);
+    b.lower = std::max<Eigen::Index>(b.lower, p.inner[p.outer[j + 1] - 1] - j);
+  }
+  return b;
+}
+
+namespace detail {
+
+/// What a `SparseAnalysis` keeps: the pattern and its coloring, and the symbolic factorizations a
+/// sparse solver made for it (opaque here: the solver that made them reads them back).
+struct AnalysisState {
+  std::optional<SparsityPattern> pattern;
+  ColumnColoring coloring;
+  Bandwidth band;
+  int patterns_detected = 0;
+  int symbolic_analyses = 0;
+  std::vector<std::shared_ptr<void>> symbolic;
+};
+
+}  // namespace detail
+
+/// A handle on the structure of ∂c/∂x for a family of problems that share it — the same function at
+/// other parameters or starting points: the pattern, its coloring and bandwidths, and the symbolic
+/// factorization of a sparse solver (the fill-reducing ordering and elimination tree of
+/// `SparseLU`). Given to a sparse solver (`SparseLU{.analysis = handle}`, `BandedLU{…}`,
+/// `Auto{…}`), it is filled at the first solve and reused by every later one, Newton steps and
+/// implicit rule alike: each factorization is then numerical only. Copies share one state.
+///
+/// The handle trusts that every problem it serves has the pattern it recorded: a Jacobian of another
+/// size is rejected (`std::invalid_argument`), one of the same size and another structure is not
+/// detected. Not for concurrent solves: give each thread its own handle.
+class SparseAnalysis {
+ public:
+  /// An empty analysis: the first solve records its pattern.
+  SparseAnalysis() : state_(std::make_shared<detail::AnalysisState>()) {}
+  /// An analysis of a pattern known in advance: no solve detects it.
+  explicit SparseAnalysis(SparsityPattern pattern) : SparseAnalysis() { record(std::move(pattern)); }
+
+  /// The recorded pattern, or null before the first solve.
+  const SparsityPattern* pattern() const { return state_->pattern ? &*state_->pattern : nullptr; }
+  /// The coloring of the recorded pattern.
+  const ColumnColoring& coloring() const { return state_->coloring; }
+  /// The bandwidths of the recorded pattern.
+  Bandwidth bandwidth() const { return state_->band; }
+  /// How many patterns were recorded: 1 however many solves a well-used handle served.
+  int patterns_detected() const { return state_->patterns_detected; }
+  /// How many symbolic factorizations a sparse solver made for the handle: one per factorization
+  /// alive at a time (a reverse-mode tape keeps the implicit rule's), not one per solve.
+  int symbolic_analyses() const { return state_->symbolic_analyses; }
+
+  /// Records `pattern` (square), with its coloring and bandwidths; forgets what was recorded before.
+  /// Const: a handle, like a `shared_ptr`, gives access to a state it does not own alone.
+  void record(SparsityPattern pattern) const {
+    if (pattern.rows != pattern.cols)
+      throw std::invalid_argument("ift::SparseAnalysis: the pattern of a Jacobian dc/dx must be square");
+    state_->coloring = color_columns(pattern);
+    state_->band = bandwidth_of(pattern);
+    state_->pattern = std::move(pattern);
+    state_->symbolic.clear();
+    ++state_->patterns_detected;
+  }
+
+  /// The shared state, for the solvers that read and extend it.
+  detail::AnalysisState& state() const { return *state_; }
+
+ private:
+  std::shared_ptr<detail::AnalysisState> state_;
+};
 
 }  // namespace ift

@@ -10,8 +10,10 @@
 // from `JacobianShortcut` or `VjpShortcut`: an explicit opt-in, so a misspelt member is a compile
 // error, never a silent fall back to the slow path.
 
+#include <algorithm>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -147,6 +149,28 @@ class ConditionsJacobian {
       return sparse_jacobian(*this, x_, p, cache().coloring);
     }
   }
+  /// J in a pattern known beforehand (a `SparseAnalysis`'s), with `coloring` of it: no detection.
+  /// A closed form is checked against the pattern — a nonzero outside it throws
+  /// `std::invalid_argument` rather than being dropped.
+  Eigen::SparseMatrix<double> sparse(const SparsityPattern& p, const ColumnColoring& coloring) const {
+    if constexpr (std::is_base_of_v<JacobianShortcut, Conds>) {
+      const MatrixX<T> J = dense();
+      if (J.rows() != p.rows || J.cols() != p.cols) throw std::invalid_argument(outside_pattern);
+      Eigen::SparseMatrix<double> out(p.rows, p.cols);
+      out.resizeNonZeros(p.nonzeros());
+      std::copy(p.outer.begin(), p.outer.end(), out.outerIndexPtr());
+      std::copy(p.inner.begin(), p.inner.end(), out.innerIndexPtr());
+      for (Eigen::Index j = 0; j < p.cols; ++j) {
+        Eigen::Index inside = 0;  // nonzeros of column j within the pattern, against all of them
+        for (int k = p.outer[j]; k < p.outer[j + 1]; ++k)
+          inside += (out.valuePtr()[k] = J(p.inner[k], j)) != 0.0;
+        if ((J.col(j).array() != 0.0).count() != inside) throw std::invalid_argument(outside_pattern);
+      }
+      return out;
+    } else {
+      return sparse_jacobian(*this, x_, p, coloring);
+    }
+  }
 
  private:
   // One recording of c, reverse sweeps from it.
@@ -164,6 +188,10 @@ class ConditionsJacobian {
     if (!cache_) cache_ = std::make_shared<SparsityCache>();
     return *cache_;
   }
+
+  static constexpr const char* outside_pattern =
+      "ift: the Jacobian dc/dx has a nonzero outside the pattern its SparseAnalysis keeps; a "
+      "SparseAnalysis serves problems of one structure";
 
   Conds conds_;
   VectorX<T> x_;

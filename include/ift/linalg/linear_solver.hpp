@@ -10,20 +10,26 @@
 //    chunked forward passes (or given by the problem: the Hessian of `minimize`, A of
 //    `linear_solve`). A dense solver whose `factor` is a template over the matrix also factorizes
 //    J in AD arithmetic, which is how nested duals get exact higher derivatives;
-//  * `Eigen::SparseMatrix<double>` — sparse direct solvers (`SparseLU`, a user's banded LU): the
+//  * `Eigen::SparseMatrix<double>` — sparse direct solvers (`SparseLU`, `BandedLU`, a user's): the
 //    pattern of J is detected once and its entries filled by colored forward passes
-//    (sparsity.hpp);
+//    (sparsity.hpp). A sparse solver may take J as an operator as well, to fill it in the pattern a
+//    `SparseAnalysis` keeps across solves (`sparse_values` below);
 //  * a `JacobianOperator` — any other solver: it gets J itself and takes what it needs, products
 //    v ↦ J v and w ↦ Jᵀ w (the Krylov methods, which never form J), or J densely or sparsely as it
 //    decides (`Auto`).
 // A factorization that finds J singular throws `SingularJacobianError`; a Krylov method that does
 // not converge throws `SolverError`. One threshold decides singularity everywhere
-// (`detail::require_well_conditioned`).
+// (`detail::require_well_conditioned`). The sparse factorizations judge a Newton step's J by their
+// pivots, O(nnz), and estimate the condition number (a few solves) only for the implicit rule's J —
+// the Jacobian with `transposed()` — once per derivative.
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <limits>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -108,15 +114,63 @@ constexpr std::string_view linear_solver_name() {
     return "user linear solver";
 }
 
-/// Factorizes J (a `JacobianOperator`) with `ls`, handing it J in the form its `factor` takes.
+/// Factorizes J (a `JacobianOperator`) with `ls`, handing it J in the form its `factor` takes. A
+/// sparse solver that also takes the operator (`SparseLU`, `BandedLU`: to reuse a `SparseAnalysis`)
+/// gets the operator.
 template <LinearSolver LS, JacobianOperator J>
 auto factorize(const LS& ls, const J& jac) {
   if constexpr (DenseLinearSolver<LS>)
     return ls.factor(jac.dense());
-  else if constexpr (SparseLinearSolver<LS>)
+  else if constexpr (SparseLinearSolver<LS> && !requires { ls.factor(jac); })
     return ls.factor(jac.sparse());
   else
     return ls.factor(jac);
+}
+
+/// The pattern a sparse solver works with: J's own (detected once per solve by J), or the one
+/// `analysis` keeps — recorded from J at its first use. Throws `std::invalid_argument` when the kept
+/// pattern is of another size than J.
+template <JacobianOperator J>
+const SparsityPattern& sparse_structure(const J& jac, const std::optional<SparseAnalysis>& analysis) {
+  if (!analysis) return jac.pattern();
+  if (!analysis->pattern()) {
+    analysis->record(jac.pattern());
+  } else if (analysis->pattern()->cols != jac.size()) {
+    throw std::invalid_argument("ift: a SparseAnalysis kept for Jacobians of size " +
+                                std::to_string(analysis->pattern()->cols) + " was given one of size " +
+                                std::to_string(jac.size()) + "; use one analysis per structure");
+  }
+  return *analysis->pattern();
+}
+
+/// J's values in compressed-column form, in the pattern `sparse_structure` gives. With no analysis J
+/// forms itself (`jac.sparse()`). With one, the kept pattern and coloring are filled: by J's
+/// `sparse(pattern, coloring)` when it has one (the conditions' Jacobian: one forward pass per four
+/// colors), else by one product J·d per color, d = Σ eⱼ over the color's columns — structurally
+/// orthogonal columns, so row i of J·d is the entry of the one column of the color that row i holds.
+template <JacobianOperator J>
+Eigen::SparseMatrix<double> sparse_values(const J& jac, const std::optional<SparseAnalysis>& analysis) {
+  if (!analysis) return jac.sparse();
+  const SparsityPattern& p = sparse_structure(jac, analysis);
+  const ColumnColoring& coloring = analysis->coloring();
+  if constexpr (requires { jac.sparse(p, coloring); }) {
+    return jac.sparse(p, coloring);
+  } else {
+    Eigen::SparseMatrix<double> out(p.rows, p.cols);
+    out.resizeNonZeros(p.nonzeros());
+    std::copy(p.outer.begin(), p.outer.end(), out.outerIndexPtr());
+    std::copy(p.inner.begin(), p.inner.end(), out.innerIndexPtr());
+    for (int c = 0; c < coloring.colors; ++c) {
+      Eigen::VectorXd d = Eigen::VectorXd::Zero(p.cols);
+      for (Eigen::Index j = 0; j < p.cols; ++j)
+        if (coloring.color[j] == c) d(j) = 1.0;
+      const Eigen::VectorXd y = jac.apply(d);
+      for (Eigen::Index j = 0; j < p.cols; ++j)
+        if (coloring.color[j] == c)
+          for (int k = p.outer[j]; k < p.outer[j + 1]; ++k) out.valuePtr()[k] = y(p.inner[k]);
+    }
+    return out;
+  }
 }
 
 /// Throws `SingularJacobianError` when the reciprocal condition estimate `rcond` of J says the
@@ -131,6 +185,49 @@ inline void require_well_conditioned(double rcond, std::string_view solver) {
       << (std::isfinite(condition) ? "numerically singular" : "singular") << " (condition estimate "
       << condition << "); the implicit function theorem gives no derivative here";
   throw SingularJacobianError(out.str(), condition);
+}
+
+/// Throws `SingularJacobianError` naming `solver`: J singular (`condition` infinite) or numerically so.
+[[noreturn]] inline void throw_singular(std::string_view solver, const std::string& why, double condition) {
+  throw SingularJacobianError("ift: " + std::string(solver) +
+                                  ": the conditions' Jacobian dc/dx at the solution is " + why +
+                                  "; the implicit function theorem gives no derivative here",
+                              condition);
+}
+
+/// The cheap check of a factorization, O(n): U's diagonal (the pivots) must be finite and nonzero,
+/// and the ratio of its smallest to its largest magnitude above machine epsilon — for a
+/// triangular U that ratio bounds its reciprocal condition number from above, so a smaller one
+/// means U (and so J) is numerically singular.
+template <class Diagonal>
+void require_regular_pivots(const Diagonal& diagonal, std::string_view solver) {
+  if (diagonal.size() == 0) return;
+  const Eigen::VectorXd magnitude = diagonal.cwiseAbs();
+  if (!magnitude.allFinite()) throw_singular(solver, "not finite", std::numeric_limits<double>::quiet_NaN());
+  Eigen::Index j;
+  const double smallest = magnitude.minCoeff(&j), largest = magnitude.maxCoeff();
+  if (smallest == 0.0) {
+    std::ostringstream why;
+    why << "singular (zero pivot in column " << j << ")";
+    throw_singular(solver, why.str(), std::numeric_limits<double>::infinity());
+  }
+  if (smallest <= std::numeric_limits<double>::epsilon() * largest) {
+    std::ostringstream why;
+    why << "numerically singular (pivot ratio " << smallest / largest << ")";
+    throw_singular(solver, why.str(), largest / smallest);
+  }
+}
+
+/// ‖A‖₁ of a sparse A: the largest column sum of magnitudes.
+template <class Sparse>
+double norm1(const Sparse& A) {
+  double out = 0.0;
+  for (Eigen::Index j = 0; j < A.outerSize(); ++j) {
+    double sum = 0.0;
+    for (typename Sparse::InnerIterator it(A, j); it; ++it) sum += std::abs(it.value());
+    out = std::max(out, sum);
+  }
+  return out;
 }
 
 /// Throws when J holds NaN or Inf: every solve with it would be silently wrong.

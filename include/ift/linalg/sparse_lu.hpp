@@ -1,10 +1,12 @@
 #pragma once
 // Sparse LU of ∂c/∂x (Eigen's supernodal `SparseLU` with a COLAMD column ordering): for Jacobians
-// whose pattern is sparse — banded, block, PDE stencils. The Jacobian is formed by colored forward
-// passes (sparsity.hpp): for a band of width w, w directional derivatives and O(n w²) work to
-// factorize, instead of n directional derivatives and O(n³) for the dense LU.
+// whose pattern is sparse but not a narrow band — block structures, 2-D and 3-D stencils, networks
+// (a narrow band goes faster through banded_lu.hpp). The Jacobian is formed by colored forward
+// passes (sparsity.hpp): w colors cost ⌈w/4⌉ passes instead of n/8 for the dense Jacobian.
 
+#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -14,6 +16,7 @@
 #include <Eigen/SparseLU>
 
 #include "ift/linalg/linear_solver.hpp"
+#include "ift/sparsity_pattern.hpp"
 
 namespace ift {
 namespace detail {
@@ -42,36 +45,80 @@ class SparseFactor {
 
 }  // namespace detail
 
-/// Sparse LU (`Eigen::SparseLU`, COLAMD ordering) of a sparse Jacobian. Raises
-/// `SingularJacobianError` when the factorization meets a zero pivot or when the estimated reciprocal
-/// condition number (Hager–Higham, a few extra solves) falls below machine epsilon.
+/// Sparse LU (`Eigen::SparseLU`, COLAMD ordering) of a sparse Jacobian. The symbolic analysis (the
+/// column ordering, the elimination tree) depends on the pattern only: with an `analysis` handle it
+/// is made once and every later factorization is numerical only. Raises `SingularJacobianError` on a
+/// zero or tiny pivot (O(n) per factorization) and, for the implicit rule's J or a matrix given
+/// directly, when the estimated reciprocal condition number (Hager–Higham, a few extra solves)
+/// falls below machine epsilon.
 struct SparseLU {
   /// The solver's name, used in error messages.
   static constexpr std::string_view name = "SparseLU";
+  /// The structure and symbolic analysis kept across solves (see `SparseAnalysis`); by default J's
+  /// pattern is detected once per solve and analysed at each factorization.
+  std::optional<SparseAnalysis> analysis{};
+
+  /// Factorizes J given as an operator: in the kept pattern when there is an analysis.
+  template <JacobianOperator J>
+  detail::SparseFactor factor(const J& jac) const {
+    // The implicit rule's J (the one with transposed products) gets the condition estimate.
+    constexpr bool at_solution = requires { jac.transposed(); };
+    return factorize(detail::sparse_values(jac, analysis), analysis ? &analysis->state() : nullptr,
+                     at_solution);
+  }
 
   /// Factorizes J (any sparse expression of doubles) or throws `SingularJacobianError`. A template
   /// so that a program that includes this header without factorizing does not compile Eigen's
   /// SparseLU.
   template <class Derived>
   detail::SparseFactor factor(const Eigen::SparseMatrixBase<Derived>& expression) const {
-    if constexpr (!std::is_same_v<Derived, Eigen::SparseMatrix<double>>) {
+    if constexpr (!std::is_same_v<Derived, Eigen::SparseMatrix<double>>)
       return factor(Eigen::SparseMatrix<double>(expression.derived()));
-    } else {
-      const Eigen::SparseMatrix<double>& J = expression.derived();
-      detail::require_finite_jacobian(Eigen::Map<const Eigen::VectorXd>(J.valuePtr(), J.nonZeros()), name);
-      auto lu = std::make_shared<detail::SparseFactor::Decomposition>();
-      lu->compute(J);
-      if (lu->info() != Eigen::Success)
-        throw SingularJacobianError(
-            "ift: SparseLU: the conditions' Jacobian dc/dx at the solution is singular (" +
-                lu->lastErrorMessage() + "); the implicit function theorem gives no derivative here",
-            std::numeric_limits<double>::infinity());
-      detail::SparseFactor f(std::move(lu));
-      double norm1 = 0.0;
-      for (Eigen::Index j = 0; j < J.outerSize(); ++j) norm1 = std::max(norm1, J.col(j).cwiseAbs().sum());
-      detail::require_well_conditioned(detail::rcond_estimate(f, J.cols(), norm1), name);
-      return f;
+    else
+      return factorize(expression.derived(), nullptr, true);
+  }
+
+ private:
+  using Decomposition = detail::SparseFactor::Decomposition;
+
+  // A decomposition analysed for A's pattern: with a kept analysis, one of its decompositions that
+  // no factorization still holds (the pool grows only while factors are kept, as on a tape).
+  template <class Sparse>
+  static std::shared_ptr<Decomposition> analysed(const Sparse& A, detail::AnalysisState* kept) {
+    if (kept)
+      for (const std::shared_ptr<void>& d : kept->symbolic)
+        if (d.use_count() == 1) return std::static_pointer_cast<Decomposition>(d);
+    auto lu = std::make_shared<Decomposition>();
+    lu->analyzePattern(A);
+    if (kept) {
+      kept->symbolic.push_back(lu);
+      ++kept->symbolic_analyses;
     }
+    return lu;
+  }
+
+  template <class Sparse>
+  static detail::SparseFactor factorize(const Sparse& A, detail::AnalysisState* kept, bool estimate) {
+    detail::require_finite_jacobian(Eigen::Map<const Eigen::VectorXd>(A.valuePtr(), A.nonZeros()), name);
+    std::shared_ptr<Decomposition> lu = analysed(A, kept);
+    lu->factorize(A);
+    if (lu->info() != Eigen::Success)
+      detail::throw_singular(name, "singular (" + lu->lastErrorMessage() + ")",
+                             std::numeric_limits<double>::infinity());
+    // U's diagonal is kept in L's supernodes (as Eigen's own determinant reads it).
+    const auto& supernodal = lu->matrixL().m_mapL;
+    Eigen::VectorXd pivots = Eigen::VectorXd::Zero(A.cols());
+    for (Eigen::Index j = 0; j < A.cols(); ++j)
+      for (typename Decomposition::SCMatrix::InnerIterator it(supernodal, j); it; ++it)
+        if (it.index() == j) {
+          pivots(j) = it.value();
+          break;
+        }
+    detail::require_regular_pivots(pivots, name);
+    detail::SparseFactor f(std::move(lu));
+    if (estimate)
+      detail::require_well_conditioned(detail::rcond_estimate(f, A.cols(), detail::norm1(A)), name);
+    return f;
   }
 };
 

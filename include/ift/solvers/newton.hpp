@@ -14,12 +14,15 @@
 //    values is checked: a zero pivot or a reciprocal condition number below n·ε means the direction
 //    would carry no correct digit, and the solver stops with `Status::singular` instead of producing
 //    NaN or a wild step;
-//  * sparse (`SparseLU`, or a user's sparse solver): J's pattern is detected once per solve, at x0,
-//    and J is filled by one forward pass per four colors of it (sparsity.hpp) — O(n) per step for a
-//    banded J;
+//  * sparse (`BandedLU`, `SparseLU`, or a user's sparse solver): J's pattern is detected once per
+//    solve, at x0, and J is filled by one forward pass per four colors of it (sparsity.hpp) — O(n)
+//    per step for a banded J. With a `SparseAnalysis` in the solver's options the pattern is
+//    detected once for every solve that shares the analysis, and SparseLU's symbolic analysis is
+//    made once too; each step then fills J (one product J·d per color: J reaches the solver behind
+//    `AnyLinearSolver`'s type erasure) and refactorizes numerically;
 //  * matrix-free (`GMRES`, `BiCGSTAB`, `CG`): Newton–Krylov, J never formed, each product J v one
 //    forward pass on `Dual<double, 1>`;
-//  * `Auto`: dense for small n or a dense pattern, sparse otherwise, decided once per solve.
+//  * `Auto`: dense for small n or a dense J, banded for a narrow band, sparse otherwise.
 // A solver that reports J singular (or a Krylov method that does not converge) stops Newton with
 // `Status::singular`.
 //
@@ -69,8 +72,10 @@ struct Unparameterized {
 /// finds no decrease of ‖f‖ (for instance when ‖f‖ cannot get below `tol` in floating point),
 /// `Status::non_finite` for NaN or Inf in `x0`, `f(x0)` or J; `x` is then the last iterate.
 ///
-/// `ift::Newton{.linear_solver = ift::SparseLU{}}` for large sparse J, `ift::GMRES{}` for
-/// Newton–Krylov, `ift::Auto{}` to choose, or any user type satisfying `ift::LinearSolver`.
+/// `ift::Newton{.linear_solver = ift::BandedLU{}}` for a banded J, `ift::SparseLU{}` for another
+/// large sparse J (either with `.analysis = handle` to keep the pattern across solves),
+/// `ift::GMRES{}` for Newton–Krylov, `ift::Auto{}` to choose, or any user type satisfying
+/// `ift::LinearSolver`.
 struct Newton {
   /// The kind of problem this solver serves (entry points check it).
   static constexpr ProblemKind kind = ProblemKind::root;
