@@ -43,7 +43,9 @@ bool throws_on_failure(const Solver& solver) {
 /// A problem of one kind: the user's function `f`, which the primal solver iterates on, and the
 /// conditions c(x, θ) = 0 the implicit rule differentiates — f for a root, F − x for a fixed point,
 /// ∇ₓL for a minimizer, ∇ₓ½‖r‖² for least squares. Every `Solution` reports ‖c(x, θ)‖₂ as its
-/// convergence measure.
+/// convergence measure. A problem made of several functions (`ProximalProblem`: an objective and a
+/// projection or prox) provides the same `kind`, `measure` and `conditions`, and a `bind(θ)` instead
+/// of `primal` (see `bind_parameters`).
 template <ProblemKind Kind, class F, class X, class Conds>
 struct Problem {
   static constexpr ProblemKind kind = Kind;
@@ -61,8 +63,9 @@ struct Problem {
 
 /// The entry point that solves a kind of problem, for messages (in `ProblemKind`'s order).
 constexpr std::string_view entry_name(ProblemKind kind) {
-  constexpr std::array<std::string_view, 4> names{"ift::root", "ift::fixed_point", "ift::minimize",
-                                                  "ift::least_squares"};
+  constexpr std::array<std::string_view, 6> names{
+      "ift::root",          "ift::fixed_point",        "ift::minimize",
+      "ift::least_squares", "ift::minimize_projected", "ift::minimize_composite"};
   return names[static_cast<std::size_t>(kind)];
 }
 
@@ -107,11 +110,9 @@ void check_residual_size(const R& r, const Xq& x) {
   }
 }
 
-/// The problem as a function of x alone, θ bound. Solvers differentiate it (Newton's Jacobian, a
-/// minimizer's gradient) by calling it with x of a derivative scalar; θ is then rebound to that
-/// scalar so user functions always see x and θ of one scalar type.
+/// f(·, θ) of a problem with one function f.
 template <class Problem, class Theta>
-auto bind_parameters(const Problem& problem, const Theta& theta) {
+auto bind_primal(const Problem& problem, const Theta& theta) {
   return [&problem, &theta](const auto& x) {
     using Q = state_scalar_t<std::decay_t<decltype(x)>>;
     if constexpr (std::is_same_v<Q, tree_scalar_t<Theta>>) {
@@ -124,6 +125,19 @@ auto bind_parameters(const Problem& problem, const Theta& theta) {
       return r;
     }
   };
+}
+
+/// The problem as a function of x alone, θ bound. Solvers differentiate it (Newton's Jacobian, a
+/// minimizer's gradient) by calling it with x of a derivative scalar; θ is then rebound to that
+/// scalar so user functions always see x and θ of one scalar type. A problem made of more than one
+/// function (an objective and a projection) binds itself: its `bind(θ)` gives what its solvers call.
+template <class Problem, class Theta>
+auto bind_parameters(const Problem& problem, const Theta& theta) {
+  if constexpr (requires { problem.bind(theta); }) {
+    return problem.bind(theta);
+  } else {
+    return bind_primal(problem, theta);
+  }
 }
 
 /// Runs a built-in solver, or a user's callable `solve(fp, x0)` returning the state or a `Solution`

@@ -18,7 +18,7 @@
 namespace ift {
 
 /// The problem a built-in solver is written for; entry points reject a solver of another kind.
-enum class ProblemKind { root, fixed_point, minimize, least_squares };
+enum class ProblemKind { root, fixed_point, minimize, least_squares, minimize_projected, minimize_composite };
 
 /// A built-in solver: an option struct that names its problem kind and solves `f` from `x0`.
 template <class S>
@@ -36,6 +36,12 @@ requires requires { S::unrollable; }
 inline constexpr bool unrollable_v<S> = S::unrollable;
 
 namespace detail {
+
+/// The step η of the conditions x − prox_{ηg}(x − η∇f(x, θ), θ) = 0 that `minimize_projected` (g the
+/// indicator of C, prox_{ηg} the projection) and `minimize_composite` differentiate, and whose norm
+/// their solvers bound by `tol`. Any fixed η > 0 has the same solutions and gives the same dx/dθ;
+/// η = 1 makes the measure ‖∇f‖ wherever the constraint (or g) is inactive, as for `minimize`.
+inline constexpr double conditions_step = 1.0;
 
 /// Euclidean norm of the values of a scalar or an Eigen vector of any scalar type.
 template <class V>
