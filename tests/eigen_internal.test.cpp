@@ -160,13 +160,12 @@ TEST_CASE("Products with a Var operand take Eigen's generic path (blas_traits)",
   CHECK(tape.gradient(scaled.dot(w), s) == w.dot(m * d));
 }
 
-TEST_CASE("Blocked products of double and Var matrices record one statement per entry", "[eigen][var]") {
-  // 12×20 times 20×12 reaches Eigen's blocked product, which calls ift's kernel. Each entry
-  // Σₖ aₖ bₖ is one statement of 20 arguments, 1 + 12·20 bytes; Eigen then adds α times it to
-  // the zeroed result, a product and a sum (25 + 9 bytes), α and the zero being variables of their
-  // own. A product and a sum per term would take 20·(13 + 9) bytes per entry.
+TEST_CASE("Products of double and Var matrices record one block node", "[eigen][var]") {
+  // 12×20 times 20×12 is one node: a copy of the double operand (8 bytes an entry), the indices of
+  // the Var operand's entries (4 bytes each), a kind byte per entry of the result, the node (40
+  // bytes) and its closure (32). A product and a sum per term would take 20·(13 + 9) bytes an entry.
   const Eigen::Index rows = 12, depth = 20, cols = 12;
-  const std::size_t entries = rows * cols, per_entry = 1 + 12 * depth + 25 + 9;
+  const std::size_t node = 8 * rows * depth + 4 * depth * cols + rows * cols + 40 + 32;
   const Eigen::MatrixXd d = integer_matrix(rows, depth, 0), m = integer_matrix(depth, cols, 1),
                         w = integer_matrix(rows, cols, 2);
   const auto weighted_sum = [&w](const Matrix<Var>& p) { return p.cwiseProduct(w).sum(); };
@@ -177,8 +176,8 @@ TEST_CASE("Blocked products of double and Var matrices record one statement per 
     const Matrix<Var> v = variables(m);
     const std::size_t before = tape.bytes();
     const Matrix<Var> p = d * v;
-    CHECK(tape.bytes() - before >= entries * per_entry);
-    CHECK(tape.bytes() - before <= entries * per_entry + 64);
+    CHECK(tape.bytes() - before >= node);
+    CHECK(tape.bytes() - before <= node + 64);  // the copy is aligned to 64 bytes
     CHECK(p.unaryExpr(value_of) == d * m);
     CHECK(tape.gradient(weighted_sum(p), v) == d.transpose() * w);  // ∂/∂V Σ W∘(D V) = Dᵀ W
   }
@@ -187,8 +186,8 @@ TEST_CASE("Blocked products of double and Var matrices record one statement per 
     const Matrix<Var> v = variables(d);
     const std::size_t before = tape.bytes();
     const Matrix<Var> p = v * m;
-    CHECK(tape.bytes() - before >= entries * per_entry);
-    CHECK(tape.bytes() - before <= entries * per_entry + 64);
+    CHECK(tape.bytes() - before >= node);
+    CHECK(tape.bytes() - before <= node + 64);  // the copy is aligned to 64 bytes
     CHECK(p.unaryExpr(value_of) == d * m);
     CHECK(tape.gradient(weighted_sum(p), v) == w * m.transpose());  // ∂/∂V Σ W∘(V M) = W Mᵀ
   }
@@ -203,7 +202,7 @@ TEST_CASE("Blocked products of double and Var matrices record one statement per 
     CHECK(right.unaryExpr(value_of) == (d * m).transpose());
   }
   SECTION("constant Var operands") {
-    Tape tape;  // Eigen's α = Scalar(1) and the zeroed result are recorded
+    Tape tape;
     const Matrix<Var> c = m.unaryExpr([](double x) { return Var::constant(x); });
     const Matrix<Var> p = d * c;
     CHECK(p.unaryExpr(value_of) == d * m);

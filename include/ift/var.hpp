@@ -50,9 +50,11 @@ struct Recorder {
   static Var difference(double value, const Var& a, const Var& b);
   /// z = f(a) with a zero derivative everywhere (floor, ceil): a variable with no arguments.
   static Var locally_constant(double value, const Var& a);
-  /// z = Σₖ cₖ·xₖ, of value `value`, with partials cₖ: one statement as `Tape::record` stores it,
-  /// rather than a product and a sum per term (the Eigen product kernel in ift/detail/eigen_internal.hpp).
-  static Var linear(double value, std::span<const Var> x, std::span<const double> c);
+  /// Y = W·X for a `double` matrix W and a `Var` matrix X whose entries are read without evaluating
+  /// anything (a plain object, a block, a transpose or a Map), written to `y`: one block node
+  /// (`Tape::record_block`), for the Eigen products in ift/detail/eigen_internal.hpp.
+  template <class WXpr, class XXpr, class YXpr>
+  static void block_product(const WXpr& w, const XXpr& x, YXpr& y);
 
  private:
   /// The active tape, if it owns `a` (and `b`); otherwise the TapeError.

@@ -7,6 +7,17 @@
 // an AD one, whose entries are AD scalars. And its pivot searches score entries in the scalar type
 // itself, which for `Var` puts every score on the tape.
 //
+// Products of a constant matrix W (`double` entries) with AD entries X take the whole block at once,
+// for matrix × vector, vectorᵀ × matrix and matrix × matrix products that Eigen does not compute
+// coefficient by coefficient (dynamic or large fixed sizes):
+// * X of `Var`: one node on the tape holding a copy of W, swept by one dense product X̄ += Wᵀ Ȳ
+//   (`Tape::record_block`), where scalar statements would store 12 bytes per term and scatter
+//   m·k·c updates;
+// * X of `Dual<double, N>` with N fixed: W times the value plane and the N tangent planes side by
+//   side, one dense product.
+// Both give the numbers of the entry-by-entry products up to rounding. Where both operands vary
+// (a `Var` matrix times a `Var` vector), every entry is still recorded as scalar operations.
+//
 // Eigen versions
 // --------------
 // The classes specialized here are Eigen internals, whose members and signatures change between
@@ -32,7 +43,6 @@
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
-#include <vector>
 
 #include <Eigen/Core>
 
@@ -97,47 +107,110 @@ struct PromotedProduct : Eigen::internal::generic_product_impl_base<Lhs, Rhs, Pr
   }
 };
 
-/// The blocked kernel for products of a `double` and a `Var` matrix (either order), in place of
-/// Eigen's, which accumulates in a plain scalar and so does not compile for them. Each entry
-/// res += α·Σₖ lhsₖ·rhsₖ is recorded as one statement whose partials are the `double` factors:
-/// 12 bytes per term, where a product and a sum would take 13 + 9. `Record` is `Recorder`, as a
-/// parameter so that its use is compiled where Eigen instantiates the kernel.
-template <class Index, class LhsScalar, int LhsStorageOrder, class RhsScalar, int RhsStorageOrder,
-          class Record = Recorder>
-struct VarDoubleProduct {
-  using VarScalar = std::conditional_t<is_var_v<LhsScalar>, LhsScalar, RhsScalar>;
-  using Traits = Eigen::internal::gebp_traits<LhsScalar, RhsScalar>;  // read by Eigen's gemm_functor
+/// One operand's scalar is `double` and the other's `Var`.
+template <class Rhs, class Lhs>
+concept VarDoubleOperand = (std::is_same_v<typename Lhs::Scalar, double> && is_var_v<typename Rhs::Scalar>) ||
+                           (is_var_v<typename Lhs::Scalar> && std::is_same_v<typename Rhs::Scalar, double>);
 
-  static void run(Index rows, Index cols, Index depth, const LhsScalar* lhs, Index lhs_stride,
-                  const RhsScalar* rhs, Index rhs_stride, VarScalar* res, Index res_increment,
-                  Index res_stride, VarScalar alpha,
-                  Eigen::internal::level3_blocking<LhsScalar, RhsScalar>& /*blocking*/,
-                  Eigen::internal::GemmParallelInfo<Index>* /*info*/ = nullptr) {
-    const auto lhs_at = [&](Index i, Index k) -> const LhsScalar& {
-      return LhsStorageOrder == Eigen::RowMajor ? lhs[i * lhs_stride + k] : lhs[i + k * lhs_stride];
-    };
-    const auto rhs_at = [&](Index k, Index j) -> const RhsScalar& {
-      return RhsStorageOrder == Eigen::RowMajor ? rhs[k * rhs_stride + j] : rhs[k + j * rhs_stride];
-    };
-    std::vector<VarScalar> variables(static_cast<std::size_t>(depth));
-    std::vector<double> factors(static_cast<std::size_t>(depth));
-    for (Index j = 0; j < cols; ++j) {
-      for (Index i = 0; i < rows; ++i) {
-        double value = 0.0;
-        for (Index k = 0; k < depth; ++k) {
-          const auto kk = static_cast<std::size_t>(k);
-          if constexpr (is_var_v<RhsScalar>) {
-            factors[kk] = lhs_at(i, k);
-            variables[kk] = rhs_at(k, j);
-          } else {
-            variables[kk] = lhs_at(i, k);
-            factors[kk] = rhs_at(k, j);
-          }
-          value += factors[kk] * variables[kk].value();
-        }
-        res[i * res_increment + j * res_stride] += alpha * Record::linear(value, variables, factors);
-      }
+/// Whether D is a `Dual<double, N>` with N fixed.
+template <class D>
+inline constexpr bool is_fixed_double_dual = false;
+template <int N>
+inline constexpr bool is_fixed_double_dual<Dual<double, N>> = N != Eigen::Dynamic;
+
+/// One operand's scalar is `double` and the other's a `Dual<double, N>` with N fixed.
+template <class Rhs, class Lhs>
+concept DualBlockOperand = (std::is_same_v<typename Lhs::Scalar, double> &&
+                            is_fixed_double_dual<typename Rhs::Scalar>) ||
+                           (is_fixed_double_dual<typename Lhs::Scalar> &&
+                            std::is_same_v<typename Rhs::Scalar, double>);
+
+/// The mixed dual products that promote the plain operand: all but the block products.
+template <class Rhs, class Lhs>
+concept PromotedDualOperand = MixedDualOperand<Rhs, Lhs> && !DualBlockOperand<Rhs, Lhs>;
+template <class Rhs, class Lhs>
+concept PromotedVectorOperand = PlainVectorOperand<Rhs, Lhs> && !DualBlockOperand<Rhs, Lhs>;
+
+/// X itself when its entries are stored (a plain object, block, transpose or Map: reading them
+/// computes and records nothing), otherwise X evaluated once.
+template <class X>
+decltype(auto) stored_entries(const X& x) {
+  if constexpr ((Eigen::internal::traits<X>::Flags & Eigen::DirectAccessBit) != 0)
+    return (x);
+  else
+    return typename X::PlainObject(x);
+}
+
+/// Products of a constant matrix and an AD one computed as whole blocks: the AD operand X is read
+/// once, the constant W is applied by one of Eigen's `double` products, and the result is written
+/// entry by entry. `Kernel::left(w, x, y)` computes Y = W·X; X·W is computed as (Wᵀ·Xᵀ)ᵀ. Eigen's
+/// operations around the product (`+=`, `-=`, a scale factor α) act on its evaluated result.
+template <class Lhs, class Rhs, class Kernel>
+struct BlockProduct {
+  using Scalar = typename Eigen::Product<Lhs, Rhs>::Scalar;
+  using Plain = typename Eigen::Product<Lhs, Rhs>::PlainObject;
+
+  template <class Dst>
+  static void evalTo(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
+    if constexpr (std::is_same_v<typename Lhs::Scalar, double>) {
+      Kernel::left(lhs, stored_entries(rhs), dst);
+    } else {
+      auto transposed = dst.transpose();
+      Kernel::left(rhs.transpose(), stored_entries(lhs).transpose(), transposed);
     }
+  }
+  template <class Dst>
+  static void addTo(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
+    dst += evaluated(lhs, rhs);
+  }
+  template <class Dst>
+  static void subTo(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
+    dst -= evaluated(lhs, rhs);
+  }
+  template <class Dst>
+  static void scaleAndAddTo(Dst& dst, const Lhs& lhs, const Rhs& rhs, const Scalar& alpha) {
+    dst += alpha * evaluated(lhs, rhs);
+  }
+
+ private:
+  static Plain evaluated(const Lhs& lhs, const Rhs& rhs) {
+    Plain p(lhs.rows(), rhs.cols());
+    evalTo(p, lhs, rhs);
+    return p;
+  }
+};
+
+/// Y = W·X with X of `Var`: one block node on the tape (`Tape::record_block`). `Record` is
+/// `Recorder`, as a parameter so that its use is compiled where Eigen instantiates the product.
+template <class Record = Recorder>
+struct VarBlockKernel {
+  template <class W, class X, class Y>
+  static void left(const W& w, const X& x, Y& y) {
+    Record::block_product(w, x, y);
+  }
+};
+
+/// Y = W·X with X of `Dual<double, N>`: the value plane and the N tangent planes of X side by side,
+/// [Xₐ | X₁ … X_N] column by column, times W in one dense product; Yₐ = W Xₐ and Yₜ = W Xₜ are the
+/// same sums as the entry-by-entry dual products, in the same order up to rounding.
+struct DualBlockKernel {
+  template <class W, class X, class Y>
+  static void left(const W& w, const X& x, Y& y) {
+    using D = typename X::Scalar;
+    constexpr Eigen::Index n = D::tangent_type::SizeAtCompileTime;
+    const Eigen::Index k = x.rows(), c = x.cols();
+    // Column j holds the values of X's column j; column c + n·j + t its tangents t.
+    Eigen::MatrixXd planes(k, c * (n + 1));
+    for (Eigen::Index j = 0; j < c; ++j)
+      for (Eigen::Index i = 0; i < k; ++i) {
+        const D& e = x.coeff(i, j);
+        planes(i, j) = e.a;
+        planes.row(i).segment(c + n * j, n) = e.v.transpose();
+      }
+    const Eigen::MatrixXd product = w * planes;
+    for (Eigen::Index j = 0; j < c; ++j)
+      for (Eigen::Index i = 0; i < y.rows(); ++i)
+        y.coeffRef(i, j) = D(product(i, j), product.row(i).segment(c + n * j, n).transpose());
   }
 };
 
@@ -178,26 +251,20 @@ struct blas_traits<Xpr> {
   static const Scalar extractScalarFactor(const Xpr&) { return Scalar::constant(1.0); }
 };
 
-/// A `double` matrix times a `Var` matrix through the blocked product: ift's kernel above.
-template <class Index, int LhsStorageOrder, bool ConjugateLhs, int RhsStorageOrder, bool ConjugateRhs,
-          int ResInnerStride>
-struct general_matrix_matrix_product<Index, double, LhsStorageOrder, ConjugateLhs, ift::Var, RhsStorageOrder,
-                                     ConjugateRhs, ColMajor, ResInnerStride>
-    : ift::detail::VarDoubleProduct<Index, double, LhsStorageOrder, ift::Var, RhsStorageOrder> {};
-
-/// A `Var` matrix times a `double` matrix. A row-major result is computed as its transpose, the
-/// product above with the operands exchanged, so these two cover every storage order.
-template <class Index, int LhsStorageOrder, bool ConjugateLhs, int RhsStorageOrder, bool ConjugateRhs,
-          int ResInnerStride>
-struct general_matrix_matrix_product<Index, ift::Var, LhsStorageOrder, ConjugateLhs, double, RhsStorageOrder,
-                                     ConjugateRhs, ColMajor, ResInnerStride>
-    : ift::detail::VarDoubleProduct<Index, ift::Var, LhsStorageOrder, double, RhsStorageOrder> {};
+/// A product of a `double` and a `Var` matrix (either order, matrix–vector or matrix–matrix): one
+/// block node on the tape rather than a statement per entry.
+template <class Lhs, ift::detail::VarDoubleOperand<Lhs> Rhs>
+struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemmProduct>
+    : ift::detail::BlockProduct<Lhs, Rhs, ift::detail::VarBlockKernel<>> {};
+template <class Lhs, ift::detail::VarDoubleOperand<Lhs> Rhs>
+struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemvProduct>
+    : ift::detail::BlockProduct<Lhs, Rhs, ift::detail::VarBlockKernel<>> {};
 
 // ---- Dual ------------------------------------------------------------------------------------
 
 /// Eigen's blocked matrix-matrix kernel accumulates in one operand's scalar type, so it cannot multiply
 /// a plain matrix by a dual one (nor the other way round): promote the plain operand.
-template <class Lhs, ift::detail::MixedDualOperand<Lhs> Rhs>
+template <class Lhs, ift::detail::PromotedDualOperand<Lhs> Rhs>
 struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemmProduct>
     : ift::detail::PromotedProduct<Lhs, Rhs> {};
 
@@ -205,9 +272,19 @@ struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemmProduct>
 /// matrix and a plain vector there is no such conversion (it would drop the tangents): promote the
 /// vector then. A plain matrix times a dual vector (a Jacobian times tangents) needs no promotion and
 /// keeps Eigen's kernel.
-template <class Lhs, ift::detail::PlainVectorOperand<Lhs> Rhs>
+template <class Lhs, ift::detail::PromotedVectorOperand<Lhs> Rhs>
 struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemvProduct>
     : ift::detail::PromotedProduct<Lhs, Rhs> {};
+
+/// A `double` matrix and one of `Dual<double, N>` with N fixed (either order, matrix–vector or
+/// matrix–matrix): one dense product on the value and tangent planes, where Eigen's kernels or the
+/// promotion above would multiply duals entry by entry.
+template <class Lhs, ift::detail::DualBlockOperand<Lhs> Rhs>
+struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemmProduct>
+    : ift::detail::BlockProduct<Lhs, Rhs, ift::detail::DualBlockKernel> {};
+template <class Lhs, ift::detail::DualBlockOperand<Lhs> Rhs>
+struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemvProduct>
+    : ift::detail::BlockProduct<Lhs, Rhs, ift::detail::DualBlockKernel> {};
 
 // ---- Tracer ----------------------------------------------------------------------------------
 
