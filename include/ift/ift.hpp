@@ -4,7 +4,8 @@
 /// primal solver, and the dense linear solvers (`DenseLU`, `DenseQR`, `LDLT`). Like Eigen's
 /// modules, the heavier linear algebra is opt-in:
 ///  * `<ift/sparse.hpp>` — `SparseLU` and `Auto` (Eigen's SparseLU and COLAMD);
-///  * `<ift/krylov.hpp>` — the matrix-free `GMRES`, `BiCGSTAB` and `CG` (Eigen's iterative solvers).
+///  * `<ift/krylov.hpp>` — the matrix-free `GMRES`, `BiCGSTAB` and `CG` (Eigen's iterative solvers);
+///  * `<ift/constraints.hpp>` — projections, proximal operators and the constrained entry points.
 
 #include "ift/derivatives.hpp"
 #include "ift/dual.hpp"
