@@ -69,8 +69,7 @@ int main() {
     ift::Tape tape;
     const std::tuple<Eigen::Matrix<ift::Var, 2, 2>, Eigen::Matrix<ift::Var, 2, 1>> theta(a.cast<ift::Var>(),
                                                                                          b.cast<ift::Var>());
-    const Eigen::Matrix<ift::Var, 2, 1> y =
-        ift::root(residual, Eigen::Vector2d::Zero().eval(), theta, chord).x;
+    const Eigen::Matrix<ift::Var, 2, 1> y = ift::root(residual, Eigen::Vector2d::Zero(), theta, chord).x;
     const auto [a_bar, b_bar] = tape.gradient(y(0), theta);
 
     const Eigen::Vector2d y_ref = a.lu().solve(b);

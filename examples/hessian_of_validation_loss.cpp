@@ -70,7 +70,7 @@ int main() {
            0.5 * w.dot(rho.array().exp().matrix().cwiseProduct(w));
   };
   const auto validation_loss = [&](const auto& rho) {
-    const auto w = ift::minimize(training_loss, Vector::Zero().eval(), rho, ift::NewtonMin{}).x;
+    const auto w = ift::minimize(training_loss, Vector::Zero(), rho, ift::NewtonMin{}).x;
     return 0.5 * (data.X_val * w - data.y_val).squaredNorm();
   };
   const Vector rho(0.5, -0.3, 1.0, 2.0);
