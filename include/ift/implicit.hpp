@@ -13,9 +13,11 @@
 //  * `double`: nothing to differentiate; x* is returned as it is.
 //  * `Dual<T, N>`: first x*(θ) is obtained with T scalars (recursively: with `Dual<Dual<double>>`
 //    the inner level is itself an implicit derivative), then U = ∂c/∂θ·dθ comes from one evaluation
-//    of c with θ's duals, and one factorization of ∂c/∂x (formed in T arithmetic) serves all N
-//    directions. Because every step is written in T arithmetic, nesting yields exact higher
-//    derivatives with no extra code.
+//    of c with θ's duals, and ∂c/∂x · dx = U is solved for all N directions at once. ∂c/∂x is
+//    factorized once, on doubles, for every level: with T itself an AD scalar, J = J₀ + ΔJ is formed
+//    in T and X = J⁻¹U follows from J₀'s factorization by one refinement step per AD level of T
+//    (`solve_nested`), exact at every order. A state of fixed size with θ of `Dual<double, N>` takes
+//    a path in fixed-size matrices that allocates nothing (`fixed_forward`).
 //  * `Var`: one custom node on the active tape, with θ's leaves as inputs and x* as outputs. A direct
 //    adjoint solver factorizes ∂c/∂x now and keeps the factorization; the node's backward pass solves
 //    (∂c/∂x)ᵀλ = x̄ once and pushes −λ through a reverse pass over c on a nested tape, so the
@@ -31,6 +33,7 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <span>
 #include <sstream>
 #include <stdexcept>
@@ -99,7 +102,9 @@ using state_scalar_t = typename state_scalar<X>::type;
 /// b; any tree) holds NaN or Inf: the one error for a non-finite input at every entry point.
 template <class Input>
 void require_finite_input(const Input& input, std::string_view entry, std::string_view what) {
-  if (flatten(base_values(input)).allFinite()) return;
+  bool finite = true;
+  for_each_leaf(input, [&finite](const auto& leaf) { finite = finite && std::isfinite(to_double(leaf)); });
+  if (finite) return;
   throw std::invalid_argument(std::string(entry) + ": " + std::string(what) +
                               " holds NaN or Inf; inputs must be finite");
 }
@@ -119,45 +124,108 @@ std::pair<Eigen::VectorXd, Eigen::VectorXd> conditions_vjp(const Conds& conds, c
     return vjp(conds, x, theta, w);
 }
 
-/// The factorization of ∂c/∂x at (x, θ) in T arithmetic by `ls`. At an AD level (nested forward
-/// mode) J is dense and in T: `ls` factorizes it when its `factor` is a template over the matrix
-/// (the dense solvers), else dense LU does — Krylov methods and sparse LU run on doubles, and the
-/// outer levels of a second derivative are small in practice.
-template <class Conds, class T, class Theta, class LS>
-auto factor_conditions(const Conds& conds, const VectorX<T>& x, const Theta& theta, const LS& ls) {
-  if constexpr (std::is_same_v<T, double>) {
-    return factorize(ls, ConditionsJacobian<Conds, Theta>(conds, x, theta));
-  } else {
-    const MatrixX<T> J = ConditionsJacobian<Conds, Theta, T>(conds, x, theta).dense();
-    if constexpr (requires { ls.template factor<MatrixX<T>>(J); })
-      return ls.template factor<MatrixX<T>>(J);
-    else
-      return DenseLU{}.factor(J);
-  }
+/// The factorization of ∂c/∂x at doubles (x, θ) by `ls`: the one factorization the rule uses at
+/// every AD level.
+template <class Conds, class Theta, class LS>
+auto factor_conditions(const Conds& conds, const Eigen::VectorXd& x, const Theta& theta, const LS& ls) {
+  return factorize(ls, ConditionsJacobian<Conds, Theta>(conds, x, theta));
 }
 
-/// `given` when the caller has a factorization on doubles and T is double, else a new one.
-template <class Conds, class T, class Theta, class LS, class Factor>
-decltype(auto) factor_or_given(const Conds& conds, const VectorX<T>& x, const Theta& theta, const LS& ls,
+/// `given` when the caller has a factorization on doubles, else a new one.
+template <class Conds, class Theta, class LS, class Factor>
+decltype(auto) factor_or_given(const Conds& conds, const Eigen::VectorXd& x, const Theta& theta, const LS& ls,
                                const Factor& given) {
-  if constexpr (std::is_same_v<T, double> && !std::is_same_v<Factor, NoFactor>)
+  if constexpr (!std::is_same_v<Factor, NoFactor>)
     return (given);
   else
     return factor_conditions(conds, x, theta, ls);
 }
 
-template <class Conds, class P, class LS, class Factor>
-auto implicit_flat(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls,
-                   const Factor& given);
+/// The number of AD levels of a scalar: 0 for `double`, 1 for `Var`, 1 + that of T for `Dual<T, N>`.
+template <class T>
+constexpr int ad_levels() {
+  if constexpr (is_dual_v<T>)
+    return 1 + ad_levels<value_type_t<T>>();
+  else
+    return std::is_arithmetic_v<T> ? 0 : 1;
+}
 
-/// Forward rule for θ of scalar `Dual<T, N>`.
-template <class Conds, class P, class LS, class Factor>
-auto forward_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls,
-                  const Factor& given) {
+/// J₀⁻¹R for R in T arithmetic, `factor` the factorization of J₀ on doubles. J₀⁻¹ is linear with
+/// constant coefficients, so it maps each plane of a `Dual` (value, then each tangent, recursively)
+/// on its own; on `Var` it is one tape node per column whose backward pass is R̄ = J₀⁻ᵀȲ.
+template <class T, class Factor>
+MatrixX<T> apply_inverse(const Factor& factor, const MatrixX<T>& r) {
+  if constexpr (std::is_same_v<T, double>) {
+    return factor.solve(r);
+  } else if constexpr (is_dual_v<T>) {
+    using U = value_type_t<T>;
+    const MatrixX<U> values = r.unaryExpr([](const T& s) { return s.a; });
+    MatrixX<T> out = apply_inverse<U>(factor, values).unaryExpr([](const U& a) { return T(a); });
+    Eigen::Index directions = 0;
+    for (Eigen::Index i = 0; i < r.size(); ++i)
+      directions = std::max<Eigen::Index>(directions, r.data()[i].v.size());
+    for (Eigen::Index i = 0; i < out.size(); ++i) out.data()[i].v.setZero(directions);
+    for (Eigen::Index k = 0; k < directions; ++k) {
+      const MatrixX<U> plane = r.unaryExpr([k](const T& s) { return k < s.v.size() ? s.v(k) : U(0.0); });
+      const MatrixX<U> y = apply_inverse<U>(factor, plane);
+      for (Eigen::Index i = 0; i < out.size(); ++i) out.data()[i].v(k) = y.data()[i];
+    }
+    return out;
+  } else {
+    static_assert(std::is_same_v<T, Var>, "ift: the implicit rule takes double, Dual or Var scalars");
+    const Eigen::MatrixXd y = factor.solve(to_double(r).eval());
+    MatrixX<Var> out(r.rows(), r.cols());
+    Tape* tape = Tape::active();
+    if (tape == nullptr) throw TapeError("ift: the parameters hold Vars but no ift::Tape is active");
+    const auto shared = std::make_shared<const std::decay_t<Factor>>(factor);
+    for (Eigen::Index j = 0; j < r.cols(); ++j) {
+      const std::vector<Var> inputs(r.col(j).begin(), r.col(j).end());
+      tape->add_node(std::span<const Var>(inputs), std::span<const double>(y.col(j).data(), y.rows()),
+                     std::span<Var>(out.col(j).data(), out.rows()),
+                     [shared](std::span<const double> y_bar, std::span<double> r_bar) {
+                       const Eigen::VectorXd g = shared->solve_transposed(
+                           Eigen::Map<const Eigen::VectorXd>(y_bar.data(), y_bar.size()));
+                       for (std::size_t k = 0; k < r_bar.size(); ++k)
+                         r_bar[k] = g(static_cast<Eigen::Index>(k));
+                     });
+    }
+    return out;
+  }
+}
+
+/// X = J⁻¹B for J = ∂c/∂x at (x, θ) in T arithmetic, with only the factorization of its values J₀
+/// (`factor`). Write J = J₀ + ΔJ, ΔJ the part carried by AD perturbations. From X₀ = J₀⁻¹B₀ the
+/// refinement X ← X + J₀⁻¹(B − J X) multiplies the error by −J₀⁻¹ΔJ, which raises its order in the
+/// perturbations by one, so after as many steps as T has AD levels X is exact. For T = Dual<double>
+/// that is X = X₀ + J₀⁻¹(B₁ − J₁X₀)ε. J is never factorized in T: one double factorization serves
+/// every level, and no decomposition is instantiated on AD scalars.
+template <class Conds, class T, class Theta, class Factor>
+MatrixX<T> solve_nested(const Conds& conds, const VectorX<T>& x, const Theta& theta, const Factor& factor,
+                        const MatrixX<T>& b) {
+  if constexpr (std::is_same_v<T, double>) {
+    return factor.solve(b);
+  } else {
+    const MatrixX<T> J = ConditionsJacobian<Conds, Theta, T>(conds, x, theta).dense();
+    MatrixX<T> X =
+        Eigen::MatrixXd(factor.solve(to_double(b).eval())).unaryExpr([](double a) { return T(a); });
+    for (int level = 0; level < ad_levels<T>(); ++level) {
+      const MatrixX<T> residual = b - J.lazyProduct(X);
+      X += apply_inverse<T>(factor, residual);
+    }
+    return X;
+  }
+}
+
+template <class Conds, class P, class Factor>
+auto implicit_flat(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const Factor& factor);
+
+/// Forward rule for θ of scalar `Dual<T, N>`; `factor` is that of ∂c/∂x on doubles.
+template <class Conds, class P, class Factor>
+auto forward_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const Factor& factor) {
   using S = tree_scalar_t<P>;
   using T = value_type_t<S>;
   const auto theta_t = value(theta);
-  const VectorX<T> x_t = implicit_flat(conds, x_star, theta_t, ls, given);
+  const VectorX<T> x_t = implicit_flat(conds, x_star, theta_t, factor);
 
   // r = c(x*, θ) with x* held constant: its tangents are U = ∂c/∂θ·dθ.
   const VectorX<S> r = conds(VectorX<S>(x_t.template cast<S>()), theta);
@@ -168,8 +236,8 @@ auto forward_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& th
   for (Eigen::Index i = 0; i < n; ++i)
     if (r(i).v.size() != 0) u.row(i) = -r(i).v.transpose();
 
-  // One factorization of ∂c/∂x (in T arithmetic) for all directions: ∂c/∂x · dx = U.
-  const MatrixX<T> dx = directions ? MatrixX<T>(factor_or_given(conds, x_t, theta_t, ls, given).solve(u)) : u;
+  // ∂c/∂x · dx = U for all directions at once.
+  const MatrixX<T> dx = directions ? solve_nested(conds, x_t, theta_t, factor, u) : u;
   VectorX<S> out(n);
   for (Eigen::Index i = 0; i < n; ++i) {
     out(i).a = x_t(i);
@@ -193,20 +261,19 @@ std::vector<Var> var_leaves(const P& theta) {
   return inputs;
 }
 
-/// Reverse rule for θ of scalar `Var`: one custom node on the active tape. ∂c/∂x is factorized now,
-/// while the forward pass runs (a Krylov method's factorization is ∂c/∂x as an operator); the node's
-/// backward pass solves (∂c/∂x)ᵀλ = x̄ once and pushes −λ through one VJP of c.
-template <class Conds, class P, class LS, class Factor>
-VectorX<Var> reverse_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls,
-                          const Factor& given) {
+/// Reverse rule for θ of scalar `Var`: one custom node on the active tape, keeping `factor`, the
+/// factorization of ∂c/∂x made while the forward pass runs (a Krylov method's is ∂c/∂x as an
+/// operator); the node's backward pass solves (∂c/∂x)ᵀλ = x̄ once and pushes −λ through one VJP of c.
+template <class Conds, class P, class Factor>
+VectorX<Var> reverse_rule(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta,
+                          const Factor& factor) {
   const std::vector<Var> inputs = var_leaves(theta);
   auto theta_d = value(theta);
   VectorX<Var> out(x_star.size());
   Tape::active()->add_node(
       std::span<const Var>(inputs), std::span<const double>(x_star.data(), x_star.size()),
       std::span<Var>(out.data(), out.size()),
-      [conds, x_star, theta_d, factor = factor_or_given(conds, x_star, theta_d, ls, given)](
-          std::span<const double> x_bar, std::span<double> theta_bar) {
+      [conds, x_star, theta_d, factor](std::span<const double> x_bar, std::span<double> theta_bar) {
         const Eigen::VectorXd lambda =
             factor.solve_transposed(Eigen::Map<const Eigen::VectorXd>(x_bar.data(), x_bar.size()));
         const Eigen::VectorXd g = conditions_vjp(conds, x_star, theta_d, lambda).second;
@@ -216,16 +283,15 @@ VectorX<Var> reverse_rule(const Conds& conds, const Eigen::VectorXd& x_star, con
 }
 
 /// x*(θ) as a flat vector of θ's AD scalar, derivatives attached by the rule for that scalar.
-template <class Conds, class P, class LS, class Factor>
-auto implicit_flat(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const LS& ls,
-                   const Factor& given) {
+template <class Conds, class P, class Factor>
+auto implicit_flat(const Conds& conds, const Eigen::VectorXd& x_star, const P& theta, const Factor& factor) {
   using S = tree_scalar_t<P>;
   if constexpr (std::is_arithmetic_v<S>) {
     return VectorX<S>(x_star.template cast<S>());
   } else if constexpr (is_dual_v<S>) {
-    return forward_rule(conds, x_star, theta, ls, given);
+    return forward_rule(conds, x_star, theta, factor);
   } else {
-    return reverse_rule(conds, x_star, theta, ls, given);
+    return reverse_rule(conds, x_star, theta, factor);
   }
 }
 
@@ -250,21 +316,112 @@ void check_conditions(const Conds& conds, const Eigen::VectorXd& x_star, const P
     throw std::invalid_argument("ift::implicit: the conditions c(x*, theta) are not finite");
 }
 
+template <class Conds>
+inline constexpr bool is_user_conditions_v = false;
+template <class C, class X>
+inline constexpr bool is_user_conditions_v<Conditions<C, X>> = true;
+
+/// The number of unknowns of a state known at compile time: 1 for a scalar, the rows of a
+/// fixed-size vector, `Eigen::Dynamic` otherwise.
+template <class X>
+constexpr int fixed_rows() {
+  if constexpr (Scalar<X>)
+    return 1;
+  else
+    return X::RowsAtCompileTime;
+}
+
+/// A state's entries as a fixed-size column (a scalar as a 1-vector).
+template <int n, class V>
+auto fixed_column(const V& v) {
+  if constexpr (Scalar<V>)
+    return Eigen::Matrix<V, 1, 1>::Constant(v);
+  else
+    return Eigen::Matrix<typename V::Scalar, n, 1>(v);
+}
+
+/// Largest state the fixed-size forward rule takes: its Jacobian lives on the stack.
+inline constexpr int max_fixed_rows = 16;
+
+/// True when the forward rule can run entirely in fixed-size Eigen types: the user's conditions
+/// on a state of at most `max_fixed_rows` entries known at compile time, returning a state of that
+/// size, θ of `Dual<double, N>` with N fixed, and a linear solver that factorizes a fixed-size matrix
+/// (the dense ones; a scalar state divides).
+template <class Conds, class X, class P, class LS>
+constexpr bool fixed_size_forward() {
+  using S = tree_scalar_t<P>;
+  constexpr int n = fixed_rows<X>();
+  if constexpr (!is_user_conditions_v<Conds> || !is_dual_v<S> || n == Eigen::Dynamic || n > max_fixed_rows) {
+    return false;
+  } else if constexpr (!std::is_same_v<value_type_t<S>, double> ||
+                       S::tangent_type::RowsAtCompileTime == Eigen::Dynamic) {
+    return false;
+  } else {
+    using R =
+        std::decay_t<std::invoke_result_t<const decltype(Conds::c)&, const X&, const rebind_t<double, P>&>>;
+    if constexpr (fixed_rows<R>() != n)
+      return false;
+    else
+      return Scalar<X> || requires(const LS& ls, const Eigen::Matrix<double, n, n>& J) { ls.factor(J); };
+  }
+}
+
+/// The forward rule with no heap: ∂c/∂x by one forward pass on `Dual<double, n>`, U = −∂c/∂θ·dθ by
+/// one pass on θ's duals, and the factorization and solve ∂c/∂x · dx = U in fixed-size matrices.
+/// Same checks and errors as the general path.
+template <class C, class X, class P, class LS>
+auto fixed_forward(const C& c, const X& x_star, const P& theta, const LS& ls) {
+  using S = tree_scalar_t<P>;
+  constexpr int n = fixed_rows<X>();
+  constexpr int N = S::tangent_type::RowsAtCompileTime;
+  using D = Dual<double, n>;
+  const auto theta_d = base_values(theta);
+  const Eigen::Matrix<double, n, 1> x = fixed_column<n>(x_star);
+  if (!fixed_column<n>(c(x_star, theta_d)).allFinite())
+    throw std::invalid_argument("ift::implicit: the conditions c(x*, theta) are not finite");
+
+  Eigen::Matrix<D, n, 1> x_seeded;
+  for (int i = 0; i < n; ++i) x_seeded(i) = D(x(i), Eigen::Matrix<double, n, 1>::Unit(i));
+  const Eigen::Matrix<D, n, 1> r_x = fixed_column<n>(c(unflat<X>(x_seeded), rebind<D>(theta_d)));
+  Eigen::Matrix<double, n, n> J;
+  for (int i = 0; i < n; ++i) J.row(i) = r_x(i).v.transpose();
+
+  // r = c(x*, θ) with x* held constant: its tangents are −U.
+  const Eigen::Matrix<S, n, 1> r_theta = fixed_column<n>(c(unflat<X>(x.template cast<S>().eval()), theta));
+  Eigen::Matrix<double, n, N> u;
+  for (int i = 0; i < n; ++i) u.row(i) = -r_theta(i).v.transpose();
+
+  Eigen::Matrix<double, n, N> dx;
+  if constexpr (Scalar<X>)
+    dx = Division{linear_solver_name<LS>()}.factor(J).solve(u);
+  else
+    dx = ls.factor(J).solve(u);
+  Eigen::Matrix<S, n, 1> out;
+  for (int i = 0; i < n; ++i) out(i) = S(x(i), dx.row(i).transpose());
+  return unflat<X>(out);
+}
+
 /// x* with derivatives attached by the implicit rule; `given` is a factorization of ∂c/∂x at x* on
 /// doubles that the caller already has, or `NoFactor{}`.
 template <class Conds, class X, class P, class LS, class Factor = NoFactor>
 auto implicit_conditions(const Conds& conds, const X& x_star, const P& theta, const LS& ls,
                          const Factor& given = {}) {
   using S = tree_scalar_t<P>;
-  const Eigen::VectorXd x = flat(x_star);
   if constexpr (std::is_arithmetic_v<S>) {
     return x_star;
+  } else if constexpr (std::is_same_v<Factor, NoFactor> && fixed_size_forward<Conds, X, P, LS>()) {
+    return fixed_forward(conds.c, x_star, theta, ls);
   } else {
-    check_conditions(conds, x, base_values(theta));
-    if constexpr (Scalar<X>)
-      return unflat<X>(implicit_flat(conds, x, theta, Division{linear_solver_name<LS>()}, NoFactor{}));
-    else
-      return unflat<X>(implicit_flat(conds, x, theta, ls, given));
+    const Eigen::VectorXd x = flat(x_star);
+    const auto theta_d = base_values(theta);
+    check_conditions(conds, x, theta_d);
+    if constexpr (Scalar<X>) {
+      return unflat<X>(implicit_flat(
+          conds, x, theta, factor_conditions(conds, x, theta_d, Division{linear_solver_name<LS>()})));
+    } else {
+      decltype(auto) factor = factor_or_given(conds, x, theta_d, ls, given);
+      return unflat<X>(implicit_flat(conds, x, theta, factor));
+    }
   }
 }
 

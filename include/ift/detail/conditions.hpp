@@ -59,9 +59,10 @@ rebind_t<double, P> base_values(const P& theta) {
   if constexpr (Scalar<P>) {
     return to_double(theta);
   } else {
-    rebind_t<double, P> out = unflatten(theta, Eigen::VectorXd::Zero(tree_size(theta)));
-    for_each_leaf(out, theta, [](double& o, const auto& leaf) { o = to_double(leaf); });
-    return out;
+    // Leaf by leaf into the tree's own structure: no flat intermediate (nothing on the heap for a
+    // tree of fixed size).
+    auto down = [](const auto& leaf) { return to_double(leaf); };
+    return map_leaves<double>(theta, down);
   }
 }
 

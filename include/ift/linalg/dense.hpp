@@ -7,7 +7,8 @@
 //    rank, so a nearly singular system is reported rather than solved into noise;
 //  * `LDLT` — LDLᵀ with pivoting on the diagonal for a symmetric J, as in minimization where J is the
 //    Hessian: about half the work of LU, and the transposed solve is the solve.
-// Each `factor` is a template over the matrix, so nested forward mode factorizes J in AD arithmetic.
+// Each `factor` is a template over the matrix: a fixed-size J is factorized on the stack (the implicit
+// rule's path for tiny problems), and a J of AD scalars can be factorized too.
 
 #include <cmath>
 #include <string_view>
