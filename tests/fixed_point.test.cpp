@@ -76,12 +76,14 @@ TEST_CASE("fixed_point: seed published numbers for cos(ax + b)", "[fixed_point][
   CHECK_THAT(g.beta, Catch::Matchers::WithinAbs(-0.4024899, 1e-7));
 
   // At a = −0.5, b = 0.5 the fixed point is x = 1 (cos 0) and the gradient vanishes: sin(ax + b) = 0.
+  // Anderson stops at |F(x) − x| ≤ 1e-10, so x is within about 1e-10 of 1 and the gradient, taken at
+  // that x, within about as much of 0.
   const Para<ift::Var> q{-0.5, 0.5};
   const ift::Var y = ift::fixed_point(cos_map, 0.0, q).x;
-  CHECK_THAT(y.value(), Catch::Matchers::WithinAbs(1.0, 1e-12));
+  CHECK_THAT(y.value(), Catch::Matchers::WithinAbs(1.0, 1e-9));
   const auto [ga, gb] = tape.gradient(y, q.alpha, q.beta);
-  CHECK_THAT(ga, Catch::Matchers::WithinAbs(0.0, 1e-12));
-  CHECK_THAT(gb, Catch::Matchers::WithinAbs(0.0, 1e-12));
+  CHECK_THAT(ga, Catch::Matchers::WithinAbs(0.0, 1e-9));
+  CHECK_THAT(gb, Catch::Matchers::WithinAbs(0.0, 1e-9));
 }
 
 TEST_CASE("fixed_point: seed 2-D map with struct parameters", "[fixed_point][seed]") {

@@ -8,41 +8,23 @@
 #include "ift/implicit.hpp"
 #include "ift/kkt.hpp"
 #include "ift/quadratic_program.hpp"
+#include "support/ball_problem.hpp"
 #include "support/modes.hpp"
 
 namespace {
 
 using Catch::Matchers::WithinAbs;
 
-// min ‖x − θ‖² s.t. ‖x‖² ≤ 1 with θ(t) = (t, 1). Outside the ball the answer is the projection
-// x = θ/r with r = ‖θ‖ = √(t² + 1), and 2(x − θ) + 2μx = 0 gives μ = r − 1; inside, x = θ and μ = 0.
-const auto distance = [](const auto& x, const auto& th) { return (x - th).squaredNorm(); };
-const auto outside_ball = [](const auto& x, const auto&) {
-  using S = typename std::decay_t<decltype(x)>::Scalar;
-  return Eigen::Matrix<S, 1, 1>(x.squaredNorm() - 1.0);
-};
-
-template <class S>
-Eigen::Matrix<S, 2, 1> theta_of(const S& t) {
-  return Eigen::Matrix<S, 2, 1>(t, S(1.0));
-}
-
-/// z* = (x, μ) of the ball problem, by hand, at the values of θ.
-Eigen::Vector3d ball_answer(double t) {
-  const double r = std::hypot(t, 1.0);
-  if (r <= 1) return Eigen::Vector3d(t, 1.0, 0.0);
-  return Eigen::Vector3d(t / r, 1 / r, r - 1);
-}
+using ift_test::ball_answer;
+using ift_test::distance;
+using ift_test::outside_ball;
+using ift_test::theta_of;
 
 }  // namespace
 
 TEST_CASE("kkt_conditions: projection onto the unit ball, active, every mode", "[kkt]") {
   const double t = 2.0;
-  const double r2 = t * t + 1, r = std::sqrt(r2);
-  // x₀ = t/r, x₁ = 1/r, μ = r − 1 and their first and second derivatives in t.
-  const ift_test::Expected expected[3] = {{t / r, 1 / (r2 * r), -3 * t / (r2 * r2 * r)},
-                                          {1 / r, -t / (r2 * r), (2 * t * t - 1) / (r2 * r2 * r)},
-                                          {r - 1, t / r, 1 / (r2 * r)}};
+  const auto expected = ift_test::ball_expected(t);
   for (int i = 0; i < 3; ++i) {
     DYNAMIC_SECTION("component " << i) {
       ift_test::check_scalar_modes(
@@ -114,7 +96,9 @@ TEST_CASE("kkt_conditions: a QP's answer from the interior-point solver, equalit
   const Eigen::Vector3d h = Eigen::Vector3d::Zero();
   const Eigen::Vector3d theta(-1, -1.2, 0.5);
   const auto objective = [&](const auto& x, const auto& th) { return 0.5 * x.dot(Q * x) + th.dot(x); };
-  const auto eq = [&](const auto& x, const auto&) { return (A * x).eval() - b; };
+  const auto eq = [&](const auto& x, const auto&) {
+    return (A * x - b).eval();
+  };  // no temporary outlives the call
   const auto ineq = [&](const auto& x, const auto&) { return (G * x).eval(); };
   const auto c = ift::kkt_conditions(objective, eq, ineq, 3, 1, 3);
 

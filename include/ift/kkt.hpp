@@ -19,12 +19,15 @@
 // is taken (below), and a violated LICQ makes ∂c/∂z singular (`SingularJacobianError`).
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include <Eigen/Core>
+#include <Eigen/QR>
 
 #include "ift/derivatives.hpp"
 #include "ift/detail/conditions.hpp"
@@ -32,6 +35,33 @@
 #include "ift/tree.hpp"
 
 namespace ift {
+
+namespace detail {
+
+/// Refuses active constraints whose gradients are linearly dependent (LICQ fails): the rows of
+/// ∂eq/∂x and the rows of ∂ineq/∂x whose slack −gᵢ is below their multiplier μᵢ. The multipliers are
+/// then not unique and have no derivative, yet ∂c/∂z is only nearly singular (its complementarity
+/// rows differ by the small slacks), so a factorization alone would not say so.
+template <class Matrix>
+void require_independent_active_constraints(const Matrix& eq_rows, const Matrix& ineq_rows,
+                                            const Eigen::VectorXd& slack, const Eigen::VectorXd& mu,
+                                            std::string_view entry) {
+  Eigen::MatrixXd active(eq_rows.rows() + ineq_rows.rows(), eq_rows.cols());
+  Eigen::Index k = eq_rows.rows();
+  active.topRows(k) = eq_rows;
+  for (Eigen::Index i = 0; i < ineq_rows.rows(); ++i)
+    if (slack(i) < mu(i)) active.row(k++) = ineq_rows.row(i);
+  if (k == 0) return;
+  const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(active.topRows(k).transpose());
+  if (qr.rank() == k) return;
+  std::ostringstream out;
+  out << entry << ": the " << k << " active constraints (equalities and tight inequalities) "
+      << "have linearly dependent gradients (rank " << qr.rank()
+      << "): the multipliers are not unique and have no derivative";
+  throw SingularJacobianError(out.str(), std::numeric_limits<double>::infinity());
+}
+
+}  // namespace detail
 
 /// The type of `ift::none`: "no constraints of this kind".
 struct NoConstraints {};
@@ -65,6 +95,8 @@ struct KKTConditions {
     const detail::VectorX<Q> x = z.head(n_x);
     const detail::VectorX<Q> nu = z.segment(n_x, n_eq);
     const detail::VectorX<Q> mu = z.tail(n_ineq);
+    // Both checked for their declared sizes before ∇ₓℒ reads them entry by entry.
+    const detail::VectorX<Q> e = values(eq, x, theta, n_eq, "eq");
     const detail::VectorX<Q> g = values(ineq, x, theta, n_ineq, "ineq");
     if constexpr (std::is_same_v<Q, double>) check_complementarity(mu, g);
 
@@ -87,7 +119,7 @@ struct KKTConditions {
     };
     detail::VectorX<Q> c(z.size());
     c.head(n_x) = gradient(lagrangian, x);
-    c.segment(n_x, n_eq) = values(eq, x, theta, n_eq, "eq");
+    c.segment(n_x, n_eq) = e;
     c.tail(n_ineq) = mu.cwiseProduct(g);
     return c;
   }

@@ -5,6 +5,7 @@
 // set is read off the solution (μᵢ > 0 active, μᵢ = 0 inactive). A degenerate active set (an active
 // constraint with μᵢ ≈ 0) is refused with `SingularJacobianError`, never differentiated.
 
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
@@ -64,7 +65,9 @@ ConstrainedIterate<Eigen::VectorXd> solve_constrained(const L& objective, const 
       for (Eigen::Index i = 0; i < g.size(); ++i) value += mu(i) * g(i);
       return value;
     };
-    return gradient(lagrangian, x).template lpNorm<Eigen::Infinity>();
+    // NaN when the gradient is not finite: the max-norm would skip NaN entries.
+    const Eigen::VectorXd g = gradient(lagrangian, x);
+    return g.allFinite() ? g.template lpNorm<Eigen::Infinity>() : std::numeric_limits<double>::quiet_NaN();
   };
   return solver.solve(augmented, constraints, stationarity, x0);
 }
@@ -101,25 +104,32 @@ auto minimize_constrained(L&& objective, Eq&& eq, Ineq&& ineq, const X& x0, cons
     throw SolverError(detail::failure_message(solver.name, it.status, it.iterations, it.residual_norm));
 
   const Eigen::Index n = it.x.size(), p = it.nu.size(), m = it.mu.size();
-  Eigen::VectorXd z(n + p + m);
-  z << it.x, it.nu, it.mu;
+  const Eigen::VectorXd z = detail::primal_dual_state(it);
   detail::VectorX<S> zs;
   if constexpr (std::is_arithmetic_v<S>) {
     zs = z;
   } else if (it.status == Status::converged) {
+    // The constraints' Jacobians at x*, for the rank test of the active ones.
+    const auto rows = [&](const auto& f, Eigen::Index count) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(f)>, NoConstraints>) {
+        return Eigen::MatrixXd(count, n);
+      } else {
+        return Eigen::MatrixXd(jacobian(
+            [&](const auto& xv) {
+              using D = typename std::decay_t<decltype(xv)>::Scalar;
+              return detail::VectorX<D>(detail::constraint_values(f, xv, rebind<D>(theta_d)));
+            },
+            it.x));
+      }
+    };
+    const Eigen::VectorXd slack = -detail::constraint_values(ineq, it.x, theta_d);
+    detail::require_independent_active_constraints(rows(eq, p), rows(ineq, m), slack, it.mu,
+                                                   "ift::minimize_constrained");
     zs = implicit(kkt_conditions(objective, eq, ineq, n, p, m, 1e3 * solver.tol), z, theta, adjoint);
   } else {
     zs = detail::undefined_derivatives_flat(z, theta);
   }
-  ConstrainedSolution<Y> out;
-  out.x = zs.head(n);
-  out.eq_multipliers = zs.segment(n, p);
-  out.ineq_multipliers = zs.tail(m);
-  out.status = it.status;
-  out.iterations = it.iterations;
-  out.residual_norm = it.residual_norm;
-  out.derivatives_exact = it.status == Status::converged;
-  return out;
+  return detail::constrained_solution<Y>(zs, it);
 }
 
 }  // namespace ift

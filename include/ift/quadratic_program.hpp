@@ -32,6 +32,7 @@
 #include <utility>
 
 #include "ift/implicit.hpp"
+#include "ift/kkt.hpp"
 #include "ift/solvers/interior_point_qp.hpp"
 
 namespace ift {
@@ -112,26 +113,6 @@ void require_qp_shapes(const MQ& Q, const VQ& q, const MA& A, const VB& b, const
   throw std::invalid_argument(out.str());
 }
 
-/// Refuses active constraints whose gradients (the rows of A and the rows of G with slack below
-/// their multiplier) are linearly dependent: the multipliers are then not unique (LICQ fails).
-template <class Iterate>
-void require_independent_active_constraints(const Iterate& it, const Eigen::MatrixXd& A,
-                                            const Eigen::MatrixXd& G) {
-  Eigen::MatrixXd active(A.rows() + G.rows(), A.cols());
-  Eigen::Index k = A.rows();
-  active.topRows(k) = A;
-  for (Eigen::Index i = 0; i < G.rows(); ++i)
-    if (it.s(i) < it.mu(i)) active.row(k++) = G.row(i);
-  if (k == 0) return;
-  const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(active.topRows(k).transpose());
-  if (qr.rank() == k) return;
-  std::ostringstream out;
-  out << "ift::quadratic_program: the " << k << " active constraints (equalities and tight inequalities) "
-      << "have linearly dependent gradients (rank " << qr.rank()
-      << "): the multipliers are not unique and have no derivative";
-  throw SingularJacobianError(out.str(), std::numeric_limits<double>::infinity());
-}
-
 /// Refuses a degenerate inequality: slack and multiplier both at most δ = 10√tol (relative to
 /// 1 + ‖h‖∞ and 1 + ‖μ‖∞). At such a constraint the solution has no derivative (kkt.hpp).
 template <class Iterate>
@@ -192,28 +173,19 @@ auto quadratic_program(const Eigen::MatrixBase<MQ>& Q, const Eigen::MatrixBase<V
   const Eigen::MatrixXd P = 0.5 * (Qd + Qd.transpose());
   const QPIterate it = solver.solve(P, qd, Ad, bd, Gd, hd);
 
-  Eigen::VectorXd z(n + p + m);
-  z << it.x, it.nu, it.mu;
+  const Eigen::VectorXd z = detail::primal_dual_state(it);
   V zs;
   if constexpr (std::is_arithmetic_v<S>) {
     zs = z;
   } else if (it.status == Status::converged) {
     detail::require_strict_complementarity(it, 1 + (m > 0 ? hd.template lpNorm<Eigen::Infinity>() : 0.0),
                                            solver.tol);
-    detail::require_independent_active_constraints(it, Ad, Gd);
+    detail::require_independent_active_constraints(Ad, Gd, it.s, it.mu, "ift::quadratic_program");
     zs = detail::implicit_conditions(detail::QPConditions{{}, {}, n, p, m}, z, theta, DenseLU{});
   } else {
     zs = detail::undefined_derivatives_flat(z, theta);
   }
-  ConstrainedSolution<Y> out;
-  out.x = zs.head(n);
-  out.eq_multipliers = zs.segment(n, p);
-  out.ineq_multipliers = zs.tail(m);
-  out.status = it.status;
-  out.iterations = it.iterations;
-  out.residual_norm = it.residual_norm;
-  out.derivatives_exact = it.status == Status::converged;
-  return out;
+  return detail::constrained_solution<Y>(zs, it);
 }
 
 }  // namespace ift

@@ -71,7 +71,9 @@ struct AugmentedLagrangian {
       it.nu += rho * e;
       it.mu = (it.mu + rho * g).cwiseMax(0.0);
       ++it.iterations;
-      it.residual_norm = std::max(violation, stationarity(it.x, it.nu, it.mu));
+      // std::max would drop a NaN stationarity (a NaN objective) and report convergence.
+      const double stationary = stationarity(it.x, it.nu, it.mu);
+      it.residual_norm = std::isnan(stationary) ? stationary : std::max(violation, stationary);
       if (on_iteration) on_iteration(it.iterations, it.residual_norm);
       if (!std::isfinite(it.residual_norm)) return finish(it, Status::non_finite);
       if (it.residual_norm <= tol) return finish(it, Status::converged);
