@@ -24,18 +24,13 @@
 #include <Eigen/SparseLU>
 #include <random>
 
+#include "../tests/support/broyden.hpp"
 #include "ift/root.hpp"
 #include "implicit_support.hpp"
 
 namespace {
 
-Eigen::VectorXd random_vector(Eigen::Index n, unsigned seed, double scale = 1.0) {
-  std::mt19937 random(seed);
-  std::normal_distribution<double> normal(0.0, scale);
-  Eigen::VectorXd v(n);
-  for (Eigen::Index i = 0; i < n; ++i) v(i) = normal(random);
-  return v;
-}
+using bench::random_vector;
 
 struct Broyden {
   ift::Newton solver;
@@ -51,18 +46,8 @@ struct Broyden {
         direction(random_vector(n, 23)),
         start(Eigen::VectorXd::Constant(n, -1.0)) {}
 
-  static constexpr auto residual = [](const auto& x, const auto& p) {
-    using S = typename std::decay_t<decltype(x)>::Scalar;
-    const Eigen::Index n = x.size();
-    bench::VectorX<S> g(n);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      S gi = (3.0 - 2.0 * x(i)) * x(i) + 1.0 - p(i);
-      if (i > 0) gi -= x(i - 1);
-      if (i + 1 < n) gi -= 2.0 * x(i + 1);
-      g(i) = gi;
-    }
-    return g;
-  };
+  /// Broyden's tridiagonal system, gᵢ = (3 − 2xᵢ)xᵢ − xᵢ₋₁ − 2xᵢ₊₁ + 1 − θᵢ.
+  static constexpr const auto& residual = ift_test::broyden;
 
   template <class P, class Adjoint>
   auto solve(const P& p, const Adjoint& adjoint) const {

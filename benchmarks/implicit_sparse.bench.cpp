@@ -30,6 +30,7 @@
 #include <adolc/adolc.h>
 #endif
 
+#include "../tests/support/broyden.hpp"
 #include "ift/root.hpp"
 #include "implicit_support.hpp"
 
@@ -37,19 +38,8 @@ namespace {
 
 constexpr double tol = 1e-10;
 
-/// gᵢ(x, θ), generic over the scalar.
-const auto residual = [](const auto& x, const auto& p) {
-  using S = typename std::decay_t<decltype(x)>::Scalar;
-  const Eigen::Index n = x.size();
-  bench::VectorX<S> g(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    S gi = (3.0 - 2.0 * x(i)) * x(i) + 1.0 - p(i);
-    if (i > 0) gi -= x(i - 1);
-    if (i + 1 < n) gi -= 2.0 * x(i + 1);
-    g(i) = gi;
-  }
-  return g;
-};
+/// gᵢ(x, θ) = (3 − 2xᵢ)xᵢ − xᵢ₋₁ − 2xᵢ₊₁ + 1 − θᵢ, generic over the scalar.
+const auto& residual = ift_test::broyden;
 
 /// Solves the tridiagonal system (sub a, diagonal b, super c) for d in place, without pivoting
 /// (Broyden's Jacobian is diagonally dominant along the iteration): forward elimination, back

@@ -72,7 +72,8 @@ int main() {
   const Controls u = plan(model);
   int saturated = 0;
   for (int k = 0; k < horizon; ++k) saturated += std::abs(u(k)) == 1.0;
-  std::printf("plan: %d of %d controls at a bound; tracking cost %.6f\n", saturated, horizon, tracking_cost(u));
+  std::printf("plan: %d of %d controls at a bound; tracking cost %.6f\n", saturated, horizon,
+              tracking_cost(u));
   if (saturated == 0 || saturated == horizon) {
     std::printf("  the example needs both free controls and controls at a bound: WRONG\n");
     ok = false;

@@ -153,7 +153,8 @@ int main() {
   for (; step < 1000 && std::abs(gradient) > 1e-10; ++step) {
     ift::Tape tape;
     const ift::Var a = a_hat;
-    ift::Var loss = ift::Var::constant(0.0);  // a constant start: `Var loss = 0.0` would record a new variable
+    // A constant start: `ift::Var loss = 0.0;` would record a new variable.
+    ift::Var loss = ift::Var::constant(0.0);
     for (std::size_t i = 0; i < bs.size(); ++i) {
       const double b = bs[i];
       const auto objective = [b](const auto& x, const auto& alpha) { return alpha * x * x + b * x; };

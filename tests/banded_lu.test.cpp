@@ -16,6 +16,7 @@
 #include "ift/root.hpp"
 #include "ift/sparse.hpp"
 #include "ift/var.hpp"
+#include "support/broyden.hpp"
 
 namespace {
 
@@ -52,19 +53,7 @@ static_assert(ift::LinearSolver<ift::BandedLU>);
 
 double relative(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) { return (a - b).norm() / b.norm(); }
 
-/// Broyden's tridiagonal system, gᵢ = (3 − 2xᵢ)xᵢ − xᵢ₋₁ − 2xᵢ₊₁ + 1 − θᵢ.
-const auto broyden = [](const auto& x, const auto& p) {
-  using S = typename std::decay_t<decltype(x)>::Scalar;
-  const Eigen::Index n = x.size();
-  Eigen::VectorX<S> g(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    S gi = (3.0 - 2.0 * x(i)) * x(i) + 1.0 - p(i);
-    if (i > 0) gi -= x(i - 1);
-    if (i + 1 < n) gi -= 2.0 * x(i + 1);
-    g(i) = gi;
-  }
-  return g;
-};
+using ift_test::broyden;
 
 constexpr Eigen::Index n = 40;
 const Eigen::VectorXd theta = Eigen::VectorXd::LinSpaced(n, -0.1, 0.2);

@@ -9,79 +9,16 @@
 
 #include "ift/minimize_composite.hpp"
 #include "ift/proximal.hpp"
+#include "support/vector_modes.hpp"
 
 namespace {
 
 using Eigen::VectorXd;
-template <class S>
-using Vec = Eigen::Matrix<S, Eigen::Dynamic, 1>;
-
-/// x(θ), dx/dθ and d²x/dθ² of a vector solution.
-struct Expected {
-  VectorXd x, dx, d2x;
-};
-
-void check_near(const VectorXd& got, const VectorXd& want, double tol) {
-  INFO("got " << got.transpose() << "\nwant " << want.transpose());
-  CHECK((got - want).lpNorm<Eigen::Infinity>() <= tol * (1.0 + want.lpNorm<Eigen::Infinity>()));
-}
-
-template <class S>
-VectorXd tangent(const Vec<S>& x, int k) {
-  VectorXd t(x.size());
-  for (Eigen::Index i = 0; i < x.size(); ++i) t(i) = ift::detail::to_double(x(i).v(k));
-  return t;
-}
-
-/// x(θ) at double, Dual<double>, Dual<double, 2>, Dual<Dual<double>>, Var and Dual<Var>; `solve(θ)`
-/// returns the solution as a vector of θ's scalar.
-template <class Solve>
-void check_modes(Solve&& solve, double theta, const Expected& e, double tol) {
-  using ift::Dual;
-  using ift::Var;
-  SECTION("double") { check_near(solve(theta), e.x, tol); }
-  SECTION("Dual<double>") {
-    const Vec<Dual<double>> x = solve(Dual<double>(theta, 1.0));
-    check_near(ift::value(x), e.x, tol);
-    check_near(tangent(x, 0), e.dx, tol);
-  }
-  SECTION("Dual<double, 2>") {
-    const Vec<Dual<double, 2>> x = solve(Dual<double, 2>(theta, Eigen::Vector2d(1.0, -3.0)));
-    check_near(tangent(x, 0), e.dx, tol);
-    check_near(tangent(x, 1), -3.0 * e.dx, tol);
-  }
-  SECTION("Dual<Dual<double>>") {
-    using D2 = Dual<Dual<double>>;
-    const Vec<D2> x = solve(D2(Dual<double>(theta, 1.0), Dual<double>(1.0, 0.0)));
-    const Vec<Dual<double>> inner = ift::value(x);
-    check_near(tangent(inner, 0), e.dx, tol);
-    VectorXd second(x.size());
-    for (Eigen::Index i = 0; i < x.size(); ++i) second(i) = x(i).v(0).v(0);
-    check_near(second, e.d2x, 100 * tol);
-  }
-  SECTION("Var") {
-    ift::Tape tape;
-    const Var th = theta;
-    const Vec<Var> x = solve(th);
-    VectorXd dx(x.size());
-    for (Eigen::Index i = 0; i < x.size(); ++i) dx(i) = tape.gradient(x(i), th);
-    check_near(ift::detail::to_double(x), e.x, tol);
-    check_near(dx, e.dx, tol);
-  }
-  SECTION("Dual<Var>") {
-    ift::Tape tape;
-    const Var th = theta;
-    const Vec<Dual<Var>> x = solve(Dual<Var>(th, Var::constant(1.0)));
-    VectorXd dx(x.size()), d2x(x.size());
-    for (Eigen::Index i = 0; i < x.size(); ++i) {
-      dx(i) = tape.gradient(x(i).a, th);
-      d2x(i) = tape.gradient(x(i).v(0), th);
-    }
-    check_near(tangent(x, 0), e.dx, tol);
-    check_near(dx, e.dx, tol);
-    check_near(d2x, e.d2x, 100 * tol);
-  }
-}
+using ift_test::check_near;
+using ift_test::check_vector_modes;
+using ift_test::tangent;
+using ift_test::Vec;
+using Expected = ift_test::VectorExpected;
 
 // Lasso: min ½‖Ax − b‖² + λ‖x‖₁. On its support S with signs s (x₁ = 0 here at λ = 0.6)
 //   x_S = (A_SᵀA_S)⁻¹(A_Sᵀb − λ s),   dx_S/dλ = −(A_SᵀA_S)⁻¹ s,   d²x/dλ² = 0,
@@ -144,7 +81,7 @@ const auto logistic_prox = [](const auto& y, const auto& eta, const auto& p) {
 }  // namespace
 
 TEST_CASE("minimize_composite: lasso on its support, implicit", "[minimize_composite]") {
-  check_modes(
+  check_vector_modes(
       [](const auto& lambda) {
         return ift::minimize_composite(least_squares, soft_threshold, VectorXd::Zero(3), lambda).x;
       },
@@ -152,7 +89,7 @@ TEST_CASE("minimize_composite: lasso on its support, implicit", "[minimize_compo
 }
 
 TEST_CASE("minimize_composite: lasso on its support, unrolled", "[minimize_composite][unrolled]") {
-  check_modes(
+  check_vector_modes(
       [](const auto& lambda) {
         return ift::minimize_composite(least_squares, soft_threshold, VectorXd::Zero(3), lambda,
                                        ift::ProximalGradient{.tol = 1e-12}, ift::Unrolled{})
@@ -165,7 +102,7 @@ TEST_CASE("minimize_composite: lasso with ift::prox_l1", "[minimize_composite]")
   const auto prox = [](const auto& y, const auto& eta, const auto& lambda) {
     return ift::prox_l1(y, eta * lambda);
   };
-  check_modes(
+  check_vector_modes(
       [&](const auto& lambda) {
         return ift::minimize_composite(least_squares, prox, VectorXd::Zero(3), lambda).x;
       },

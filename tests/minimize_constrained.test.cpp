@@ -6,23 +6,16 @@
 #include <cmath>
 
 #include "ift/minimize_constrained.hpp"
+#include "support/ball_problem.hpp"
 #include "support/modes.hpp"
 
 namespace {
 
 using Catch::Matchers::WithinAbs;
 
-// min ‖x − θ‖² s.t. ‖x‖² ≤ 1, θ(t) = (t, 1): outside the ball x = θ/r, μ = r − 1 (r = ‖θ‖).
-const auto distance = [](const auto& x, const auto& th) { return (x - th).squaredNorm(); };
-const auto outside_ball = [](const auto& x, const auto&) {
-  using S = typename std::decay_t<decltype(x)>::Scalar;
-  return Eigen::Matrix<S, 1, 1>(x.squaredNorm() - 1.0);
-};
-
-template <class S>
-Eigen::Matrix<S, 2, 1> theta_of(const S& t) {
-  return Eigen::Matrix<S, 2, 1>(t, S(1.0));
-}
+using ift_test::distance;
+using ift_test::outside_ball;
+using ift_test::theta_of;
 
 template <class S>
 auto project_on_ball(const S& t) {
@@ -33,10 +26,7 @@ auto project_on_ball(const S& t) {
 
 TEST_CASE("minimize_constrained: projection onto the unit ball, every mode", "[minimize_constrained]") {
   const double t = 2.0;
-  const double r2 = t * t + 1, r = std::sqrt(r2);
-  const ift_test::Expected expected[3] = {{t / r, 1 / (r2 * r), -3 * t / (r2 * r2 * r)},
-                                          {1 / r, -t / (r2 * r), (2 * t * t - 1) / (r2 * r2 * r)},
-                                          {r - 1, t / r, 1 / (r2 * r)}};
+  const auto expected = ift_test::ball_expected(t);
   for (int i = 0; i < 3; ++i) {
     DYNAMIC_SECTION("component " << i) {
       ift_test::check_scalar_modes(

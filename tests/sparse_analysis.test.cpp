@@ -12,22 +12,11 @@
 #include "ift/root.hpp"
 #include "ift/sparse.hpp"
 #include "ift/var.hpp"
+#include "support/broyden.hpp"
 
 namespace {
 
-/// Broyden's tridiagonal system, gᵢ = (3 − 2xᵢ)xᵢ − xᵢ₋₁ − 2xᵢ₊₁ + 1 − θᵢ.
-const auto broyden = [](const auto& x, const auto& p) {
-  using S = typename std::decay_t<decltype(x)>::Scalar;
-  const Eigen::Index n = x.size();
-  Eigen::VectorX<S> g(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    S gi = (3.0 - 2.0 * x(i)) * x(i) + 1.0 - p(i);
-    if (i > 0) gi -= x(i - 1);
-    if (i + 1 < n) gi -= 2.0 * x(i + 1);
-    g(i) = gi;
-  }
-  return g;
-};
+using ift_test::broyden;
 
 /// x* and ∇θ(wᵀx*) by reverse mode, Newton and the implicit rule both with `ls`.
 template <class LS>

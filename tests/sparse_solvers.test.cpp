@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ift/ift.hpp"
+#include "support/broyden.hpp"
 
 namespace {
 
@@ -61,20 +62,7 @@ struct BandedLU {
 };
 static_assert(ift::SparseLinearSolver<BandedLU> && ift::LinearSolver<BandedLU>);
 
-/// Broyden's tridiagonal system with a parameter per equation (its Jacobian is diagonally dominant
-/// near the root from x = −1):  gᵢ = (3 − 2xᵢ)xᵢ − xᵢ₋₁ − 2xᵢ₊₁ + 1 − θᵢ.
-const auto broyden = [](const auto& x, const auto& p) {
-  using S = typename std::decay_t<decltype(x)>::Scalar;
-  const Eigen::Index n = x.size();
-  Eigen::VectorX<S> g(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    S gi = (3.0 - 2.0 * x(i)) * x(i) + 1.0 - p(i);
-    if (i > 0) gi -= x(i - 1);
-    if (i + 1 < n) gi -= 2.0 * x(i + 1);
-    g(i) = gi;
-  }
-  return g;
-};
+using ift_test::broyden;
 
 constexpr Eigen::Index n = 150;  // above Auto's dense threshold, so Auto goes sparse
 const Eigen::VectorXd theta = Eigen::VectorXd::LinSpaced(n, -0.1, 0.2);

@@ -4,71 +4,24 @@
 #include <catch2/catch.hpp>
 
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <cstddef>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <span>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "ift/var.hpp"
+#include "support/counting_allocator.hpp"
 
 using Catch::Matchers::Contains;
 using ift::Tape;
 using ift::TapeError;
 using ift::Var;
 
-// Count every allocation in this program, to show that re-recording allocates nothing. Every form
-// of operator new and delete is replaced, so that all of them pair malloc with free.
-namespace {
-std::atomic<long> allocations{0};
-
-void* allocate(std::size_t size, std::size_t alignment) noexcept {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (alignment <= alignof(std::max_align_t)) return std::malloc(size == 0 ? 1 : size);
-  return std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
-}
-void* allocate_or_throw(std::size_t size, std::size_t alignment) {
-  if (void* p = allocate(size, alignment)) return p;
-  throw std::bad_alloc();
-}
-// Out of line, so that the compiler does not pair an inlined free() with operator new.
-[[gnu::noinline]] void release(void* p) noexcept { std::free(p); }
-constexpr std::size_t plain = alignof(std::max_align_t);
-}  // namespace
-
-void* operator new(std::size_t n) { return allocate_or_throw(n, plain); }
-void* operator new[](std::size_t n) { return allocate_or_throw(n, plain); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return allocate(n, plain); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return allocate(n, plain); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  return allocate_or_throw(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-  return allocate_or_throw(n, static_cast<std::size_t>(a));
-}
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return allocate(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return allocate(n, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
+// Allocations are counted to show that re-recording allocates nothing.
+using ift_test::allocations;
 
 namespace {
 
@@ -182,9 +135,9 @@ TEST_CASE("Re-recording after clear() reuses the memory: no allocation at all", 
 
   for (int repeat = 0; repeat < 3; ++repeat) {
     tape.clear();
-    const long before = allocations.load();
+    const long before = allocations;
     const double again = record_and_differentiate();
-    const long allocated = allocations.load() - before;
+    const long allocated = allocations - before;
     CHECK(allocated == 0);
     CHECK(again == value);
     CHECK(tape.bytes() == bytes);
@@ -195,9 +148,9 @@ TEST_CASE("Re-recording after clear() reuses the memory: no allocation at all", 
   // gradient() reuses the adjoint buffer too (after its first growth).
   const Var y = chain_function(x);
   g[0] = tape.gradient(y, x[0]);
-  const long before = allocations.load();
+  const long before = allocations;
   for (std::size_t i = 0; i < 20; ++i) g[i] = tape.gradient(y, x[i]);
-  CHECK(allocations.load() - before == 0);
+  CHECK(allocations - before == 0);
   CHECK(g[7] == Approx(expected[7]).epsilon(1e-12));
 }
 

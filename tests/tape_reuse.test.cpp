@@ -8,64 +8,17 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
-#include <cstdlib>
-#include <new>
 #include <span>
 #include <thread>
 #include <vector>
 
 #include "ift/var.hpp"
+#include "support/counting_allocator.hpp"
 
 using ift::Tape;
 using ift::Var;
 
-// Count the allocations of each thread. Every form of operator new and delete is replaced, so that
-// all of them pair malloc with free.
-namespace {
-constinit thread_local long allocations = 0;
-
-void* allocate(std::size_t size, std::size_t alignment) noexcept {
-  ++allocations;
-  if (alignment <= alignof(std::max_align_t)) return std::malloc(size == 0 ? 1 : size);
-  return std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
-}
-void* allocate_or_throw(std::size_t size, std::size_t alignment) {
-  if (void* p = allocate(size, alignment)) return p;
-  throw std::bad_alloc();
-}
-// Out of line, so that the compiler does not pair an inlined free() with operator new.
-[[gnu::noinline]] void release(void* p) noexcept { std::free(p); }
-constexpr std::size_t plain = alignof(std::max_align_t);
-}  // namespace
-
-void* operator new(std::size_t n) { return allocate_or_throw(n, plain); }
-void* operator new[](std::size_t n) { return allocate_or_throw(n, plain); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return allocate(n, plain); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return allocate(n, plain); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  return allocate_or_throw(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-  return allocate_or_throw(n, static_cast<std::size_t>(a));
-}
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return allocate(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return allocate(n, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
+using ift_test::allocations;
 
 namespace {
 

@@ -114,5 +114,30 @@ void check(const Solution<Y>& s, std::string_view solver, bool throw_on_failure)
     throw SolverError(failure_message(solver, s.status, s.iterations, s.residual_norm));
 }
 
+/// The state z = (x, ν, μ) of a primal-dual iterate on doubles (`it.x`, `it.nu`, `it.mu`): what
+/// the KKT conditions of a constrained problem differentiate.
+template <class Iterate>
+Eigen::VectorXd primal_dual_state(const Iterate& it) {
+  Eigen::VectorXd z(it.x.size() + it.nu.size() + it.mu.size());
+  z << it.x, it.nu, it.mu;
+  return z;
+}
+
+/// The `ConstrainedSolution` of z = (x, ν, μ) at θ's scalar, split as the iterate `it` is, with
+/// its report; the derivatives are exact when the solver converged.
+template <class Y, class Z, class Iterate>
+ConstrainedSolution<Y> constrained_solution(const Z& z, const Iterate& it) {
+  const Eigen::Index n = it.x.size(), p = it.nu.size();
+  ConstrainedSolution<Y> out;
+  out.x = z.head(n);
+  out.eq_multipliers = z.segment(n, p);
+  out.ineq_multipliers = z.tail(it.mu.size());
+  out.status = it.status;
+  out.iterations = it.iterations;
+  out.residual_norm = it.residual_norm;
+  out.derivatives_exact = it.status == Status::converged;
+  return out;
+}
+
 }  // namespace detail
 }  // namespace ift

@@ -515,12 +515,7 @@ class Tape {
   void clear() {
     if (sweeping_) throw TapeError("ift::Tape::clear: called during the tape's own reverse sweep");
     destroy_closures();
-    statements_.clear();
-    argument_index_.clear();
-    argument_partial_.clear();
-    closures_.clear();
-    closure_inputs_.clear();
-    arena_.reset();
+    empty_recording();
     last_block_ = BlockSource{};
     swept_ = 0;
     id_ = detail::fresh_tape_id();
@@ -962,14 +957,18 @@ class Tape {
     swap(in_adjoints_, storage.in_adjoints);
     swap(scratch_, storage.scratch);
   }
-  /// Empties every buffer, keeping its capacity.
-  void empty_buffers() noexcept {
+  /// Empties the buffers of the recording (not the sweep's), keeping their capacity.
+  void empty_recording() noexcept {
     statements_.clear();
     argument_index_.clear();
     argument_partial_.clear();
     closures_.clear();
     closure_inputs_.clear();
     arena_.reset();
+  }
+  /// Empties every buffer, keeping its capacity.
+  void empty_buffers() noexcept {
+    empty_recording();
     adjoints_.clear();
     in_adjoints_.clear();
     scratch_.clear();

@@ -33,12 +33,11 @@ struct DenseLU {
   template <class Derived>
   auto factor(const Eigen::MatrixBase<Derived>& J) const {
     return detail::factor_dense<Eigen::PartialPivLU<typename Derived::PlainObject>,
-                                Eigen::PartialPivLU<Eigen::MatrixXd>>(
-        J, name, [](const auto& lu) {
-          // Eigen's estimate can be far from 0 at an exactly zero pivot (0.33 for a J with two equal
-          // rows), so a zero pivot is singular by itself.
-          return (lu.matrixLU().diagonal().array() == 0.0).any() ? 0.0 : lu.rcond();
-        });
+                                Eigen::PartialPivLU<Eigen::MatrixXd>>(J, name, [](const auto& lu) {
+      // Eigen's estimate can be far from 0 at an exactly zero pivot (0.33 for a J with two equal
+      // rows), so a zero pivot is singular by itself.
+      return (lu.matrixLU().diagonal().array() == 0.0).any() ? 0.0 : lu.rcond();
+    });
   }
 };
 
