@@ -20,20 +20,12 @@
 //
 // The arithmetic is in the scalar type of x, so on AD scalars derivatives flow through the
 // iterations; every decision (conditioning, safeguard, convergence) compares plain values.
-//
-// At most n differences of ℝⁿ are linearly independent, so the history holds min(m, n) of them: more
-// only make the normal equations singular. For a state of fixed size the history and the small
-// systems then have bounds known at compile time and live on the stack: a solve allocates nothing.
 
-#include <algorithm>
-#include <array>
 #include <cmath>
-#include <cstddef>
+#include <deque>
 #include <limits>
 #include <stdexcept>
 #include <string_view>
-#include <type_traits>
-#include <vector>
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -85,41 +77,11 @@ struct Anderson {
   // rejected: the extrapolation left the region where the linear model of g holds.
   static constexpr double max_growth = 10.0;
 
-  // The last `capacity` entries pushed, oldest first: in a std::array of bound `Max` when that is
-  // known at compile time, else in a vector sized once.
-  template <class X, int Max>
-  class History {
-   public:
-    explicit History(std::size_t capacity) : capacity_(capacity) {
-      if constexpr (Max == Eigen::Dynamic) items_.resize(capacity);
-    }
-    std::size_t size() const { return size_; }
-    bool empty() const { return size_ == 0; }
-    const X& operator[](std::size_t i) const { return items_[(first_ + i) % capacity_]; }
-    void clear() { first_ = size_ = 0; }
-    void push(X item) {
-      if (size_ < capacity_) {
-        items_[(first_ + size_++) % capacity_] = std::move(item);
-      } else {
-        items_[first_] = std::move(item);
-        first_ = (first_ + 1) % capacity_;
-      }
-    }
-
-   private:
-    std::conditional_t<Max == Eigen::Dynamic, std::vector<X>, std::array<X, static_cast<std::size_t>(Max)>>
-        items_;
-    std::size_t capacity_, first_ = 0, size_ = 0;
-  };
-
   template <class F, class X>
   Solution<X> solve_vector(F& f, const X& x0) const {
     using T = typename X::Scalar;
-    constexpr int Max = X::RowsAtCompileTime;  // bound of the history: n when fixed
-    using MatrixT = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, 0, Max, Max>;
-    using VectorT = Eigen::Matrix<T, Eigen::Dynamic, 1, 0, Max, 1>;
-    using MatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, Max, Max>;
-    using VectorD = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, Max, 1>;
+    using MatrixT = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    using VectorT = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
     Solution<X> out{x0, Status::converged, 0, std::numeric_limits<double>::quiet_NaN()};
     if (!detail::all_finite(x0)) {
@@ -133,9 +95,8 @@ struct Anderson {
       return out;
     }
 
-    const auto capacity = static_cast<std::size_t>(std::min<Eigen::Index>(memory, x0.size()));
-    History<X, Max> dx(capacity);  // x_{i+1} − x_i, oldest first
-    History<X, Max> dg(capacity);  // g_{i+1} − g_i
+    std::deque<X> dx;  // x_{i+1} − x_i, oldest first
+    std::deque<X> dg;  // g_{i+1} − g_i
     double best = out.residual_norm;
     for (int k = 1; out.residual_norm > tol; ++k) {
       if (k > max_iter) {
@@ -149,25 +110,21 @@ struct Anderson {
         const auto m = static_cast<Eigen::Index>(dg.size());
         MatrixT gram(m, m);
         VectorT rhs(m);
-        VectorD scale(m);
-        for (Eigen::Index i = 0; i < m; ++i) scale(i) = detail::value_norm(dg[static_cast<std::size_t>(i)]);
+        Eigen::VectorXd scale(m);
+        for (Eigen::Index i = 0; i < m; ++i) scale(i) = detail::value_norm(dg[i]);
         for (Eigen::Index i = 0; i < m; ++i) {
-          const X& dg_i = dg[static_cast<std::size_t>(i)];
-          rhs(i) = dg_i.dot(g) / scale(i);
+          rhs(i) = dg[i].dot(g) / scale(i);
           for (Eigen::Index j = 0; j <= i; ++j) {
-            gram(i, j) = dg_i.dot(dg[static_cast<std::size_t>(j)]) / (scale(i) * scale(j));
+            gram(i, j) = dg[i].dot(dg[j]) / (scale(i) * scale(j));
             gram(j, i) = gram(i, j);
           }
           gram(i, i) += regularization;
         }
-        const MatrixD gram_values = gram.unaryExpr([](const T& v) { return detail::to_double(v); });
-        const Eigen::LDLT<MatrixD> check(gram_values);
+        const Eigen::MatrixXd gram_values = gram.unaryExpr([](const T& v) { return detail::to_double(v); });
+        const Eigen::LDLT<Eigen::MatrixXd> check(gram_values);
         if (check.info() == Eigen::Success && check.isPositive() && check.rcond() >= min_rcond) {
           const VectorT gamma = gram.partialPivLu().solve(rhs);
-          for (Eigen::Index i = 0; i < m; ++i) {
-            const auto k = static_cast<std::size_t>(i);
-            next -= (gamma(i) / scale(i)) * (dx[k] + damping * dg[k]);
-          }
+          for (Eigen::Index i = 0; i < m; ++i) next -= (gamma(i) / scale(i)) * (dx[i] + damping * dg[i]);
           accelerated = true;
         } else {
           dx.clear();
@@ -190,9 +147,13 @@ struct Anderson {
       }
 
       X change = g_next - g;
-      if (capacity > 0 && detail::value_norm(change) > 0.0) {
-        dx.push(next - out.x);
-        dg.push(std::move(change));
+      if (memory > 0 && detail::value_norm(change) > 0.0) {
+        if (static_cast<int>(dg.size()) == memory) {
+          dx.pop_front();
+          dg.pop_front();
+        }
+        dx.push_back(next - out.x);
+        dg.push_back(std::move(change));
       }
       out.x = std::move(next);
       g = std::move(g_next);
