@@ -11,7 +11,9 @@
 //                     matrix and VJP;
 //   implicit_rev_kkt  the same gradient through `ift::implicit` and the generic `ift::kkt_conditions`
 //                     on the interior-point answer: the KKT matrix by forward passes over a gradient
-//                     of the Lagrangian, the VJP by a recorded reverse-over-forward pass.
+//                     of the Lagrangian, the VJP by a recorded reverse-over-forward pass;
+//   unrolled_rev      the interior-point method itself run on `Var` (every iteration recorded: the
+//                     LU of the reduced KKT matrix and both solves per step), one reverse sweep.
 // Counters: solver_iterations, grad_rel_err (against the reverse closed form; for the forward method
 // against its dot product with d).
 //
@@ -87,6 +89,18 @@ struct RandomQP {
     const auto solution = solve(qv);
     iterations = solution.iterations;
     return tape.gradient(loss(solution.x), qv);
+  }
+
+  // ∇_q ℓ by differentiating every interior-point iteration.
+  Eigen::VectorXd unrolled_gradient(ift::Tape& tape, int& iterations) const {
+    tape.clear();
+    using V = ift::Var;
+    const VectorX<V> qv = q.cast<V>();
+    const Eigen::MatrixXd P = 0.5 * (Q + Q.transpose());
+    const auto it = ift::InteriorPointQP{}.solve(P.cast<V>().eval(), qv, A.cast<V>().eval(),
+                                                 b.cast<V>().eval(), G.cast<V>().eval(), h.cast<V>().eval());
+    iterations = it.iterations;
+    return tape.gradient(loss(it.x), qv);
   }
 
   // ∇_q ℓ through ift::implicit and the generic KKT conditions on the solver's answer.
@@ -176,6 +190,22 @@ void register_qp() {
           benchmark::DoNotOptimize(gradient.data());
         }
         int iterations = 0;
+        ift::Tape reference_tape;
+        state.counters["grad_rel_err"] =
+            relative_error(gradient, problem->reverse_gradient(reference_tape, iterations));
+      });
+    });
+    benchmark::RegisterBenchmark(name("unrolled_rev").c_str(), [=](benchmark::State& state) {
+      guarded(state, [&] {
+        ift::Tape tape;
+        Eigen::VectorXd gradient;
+        int iterations = 0;
+        for (auto _ : state) {
+          gradient = problem->unrolled_gradient(tape, iterations);
+          benchmark::DoNotOptimize(gradient.data());
+        }
+        state.counters["solver_iterations"] = iterations;
+        state.counters["tape_bytes"] = static_cast<double>(tape.bytes());
         ift::Tape reference_tape;
         state.counters["grad_rel_err"] =
             relative_error(gradient, problem->reverse_gradient(reference_tape, iterations));

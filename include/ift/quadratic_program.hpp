@@ -171,7 +171,7 @@ auto quadratic_program(const Eigen::MatrixBase<MQ>& Q, const Eigen::MatrixBase<V
       theta);
   const auto [Qd, qd, Ad, bd, Gd, hd] = detail::base_values(theta);
   const Eigen::MatrixXd P = 0.5 * (Qd + Qd.transpose());
-  const QPIterate it = solver.solve(P, qd, Ad, bd, Gd, hd);
+  const auto it = solver.solve(P, qd, Ad, bd, Gd, hd);
 
   const Eigen::VectorXd z = detail::primal_dual_state(it);
   V zs;

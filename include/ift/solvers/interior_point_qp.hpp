@@ -30,23 +30,28 @@
 #include <limits>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <Eigen/QR>
 
+#include "ift/detail/traits.hpp"
 #include "ift/errors.hpp"
 #include "ift/solution.hpp"
 
 namespace ift {
 
-/// A QP's primal and dual solution on doubles, as `InteriorPointQP::solve` returns it.
+/// A QP's primal and dual solution, as `InteriorPointQP::solve` returns it: on doubles for the
+/// solver's ordinary use, on the data's AD scalar when it is run on one (unrolled).
+template <class T = double>
 struct QPIterate {
-  Eigen::VectorXd x;   ///< the minimizer
-  Eigen::VectorXd nu;  ///< multipliers of Ax = b
-  Eigen::VectorXd mu;  ///< multipliers of Gx ≤ h (≥ 0)
-  Eigen::VectorXd s;   ///< slacks h − Gx (≥ 0)
+  using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  Vector x;   ///< the minimizer
+  Vector nu;  ///< multipliers of Ax = b
+  Vector mu;  ///< multipliers of Gx ≤ h (≥ 0)
+  Vector s;   ///< slacks h − Gx (≥ 0)
   Status status = Status::converged;
   int iterations = 0;
   double residual_norm = 0.0;  ///< the largest scaled residual and τ
@@ -62,48 +67,55 @@ struct InteriorPointQP {
   bool throw_on_failure = true;
   IterationCallback on_iteration{};
 
-  /// Solves the QP on doubles. P is the symmetric part of Q. Throws `SolverError` for a non-convex
-  /// problem or linearly dependent equality constraints, whatever `throw_on_failure` says.
+  /// Solves the QP. P is the symmetric part of Q. `quadratic_program` calls it on doubles; on data of
+  /// an AD scalar every iteration is carried out in that scalar, so the iterate's derivatives are
+  /// those of the unrolled method (the baseline the implicit rule is measured against): decisions —
+  /// convergence, the step to the boundary, the start's fallback — are taken on values. Throws
+  /// `SolverError` for a non-convex problem or linearly dependent equality constraints, whatever
+  /// `throw_on_failure` says.
   template <class Matrix, class Vector>
-  QPIterate solve(const Matrix& P, const Vector& q, const Matrix& A, const Vector& b, const Matrix& G,
-                  const Vector& h) const {
+  auto solve(const Matrix& P_in, const Vector& q_in, const Matrix& A_in, const Vector& b_in,
+             const Matrix& G_in, const Vector& h_in) const {
+    using T = std::common_type_t<typename Matrix::Scalar, typename Vector::Scalar>;
+    using MatrixT = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    using VectorT = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+    const MatrixT P = P_in, A = A_in, G = G_in;
+    const VectorT q = q_in, b = b_in, h = h_in;
     const Eigen::Index n = q.size(), p = b.size(), m = h.size();
-    require_convex(P, A);
+    require_convex(detail::to_double(P), detail::to_double(A));
 
-    const double scale_d = 1 + q.template lpNorm<Eigen::Infinity>();
-    const double scale_p = 1 + (p > 0 ? b.template lpNorm<Eigen::Infinity>() : 0.0);
-    const double scale_i = 1 + (m > 0 ? h.template lpNorm<Eigen::Infinity>() : 0.0);
-    const double data = std::max({scale_d, scale_p, scale_i, 1 + P.template lpNorm<Eigen::Infinity>(),
-                                  1 + (p > 0 ? A.template lpNorm<Eigen::Infinity>() : 0.0),
-                                  1 + (m > 0 ? G.template lpNorm<Eigen::Infinity>() : 0.0)});
+    const double scale_d = 1 + norm(q), scale_p = 1 + norm(b), scale_i = 1 + norm(h);
+    const double data = std::max({scale_d, scale_p, scale_i, 1 + norm(P), 1 + norm(A), 1 + norm(G)});
     const double divergence = 1e10 * data;
 
     // Start: the minimizer of ½xᵀ(P + GᵀG)x + (q − Gᵀh)ᵀx on Ax = b (least-squares on the
     // inequalities as if they were equalities), slacks and multipliers moved to at least 1.
-    Eigen::MatrixXd K(n + p, n + p);
+    MatrixT K(n + p, n + p);
     K.topLeftCorner(n, n) = P + G.transpose() * G;
     K.topRightCorner(n, p) = A.transpose();
     K.bottomLeftCorner(p, n) = A;
     K.bottomRightCorner(p, p).setZero();
-    Eigen::VectorXd rhs(n + p);
+    VectorT rhs(n + p);
     rhs << -q + G.transpose() * h, b;
-    QPIterate it;
+    QPIterate<T> it;
     {
-      Eigen::PartialPivLU<Eigen::MatrixXd> lu(K);
-      const Eigen::VectorXd start = lu.solve(rhs);
-      it.x = start.allFinite() && n + p > 0 && lu.rcond() > eps ? Eigen::VectorXd(start.head(n))
-                                                                : Eigen::VectorXd::Zero(n);
+      const Eigen::PartialPivLU<MatrixT> lu(K);
+      const VectorT start = lu.solve(rhs);
+      it.x = n + p > 0 && detail::to_double(start).allFinite() && rcond(lu, K) > eps ? VectorT(start.head(n))
+                                                                                     : VectorT::Zero(n);
     }
-    it.nu = Eigen::VectorXd::Zero(p);
-    it.s = (h - G * it.x).cwiseAbs().cwiseMax(1.0);
-    it.mu = Eigen::VectorXd::Ones(m);
+    it.nu = VectorT::Zero(p);
+    it.s = (h - G * it.x).cwiseAbs();
+    for (Eigen::Index i = 0; i < m; ++i)
+      if (!(detail::to_double(it.s(i)) >= 1)) it.s(i) = detail::constant_of<T>(1.0);
+    it.mu = VectorT::Ones(m);
 
-    Eigen::VectorXd rd, rp, ri;
+    VectorT rd, rp, ri;
     const auto residuals = [&] {
       rd = P * it.x + q + A.transpose() * it.nu + G.transpose() * it.mu;
       rp = A * it.x - b;
       ri = G * it.x + it.s - h;
-      const double tau = m > 0 ? it.s.dot(it.mu) / static_cast<double>(m) : 0.0;
+      const double tau = m > 0 ? detail::to_double(it.s.dot(it.mu)) / static_cast<double>(m) : 0.0;
       return std::max({norm(rd) / scale_d, norm(rp) / scale_p, norm(ri) / scale_i, tau});
     };
 
@@ -117,36 +129,40 @@ struct InteriorPointQP {
       if (it.iterations >= max_iter) return finish(it, Status::max_iterations);
       ++it.iterations;
 
-      const Eigen::VectorXd w = it.mu.cwiseQuotient(it.s);
+      const VectorT w = it.mu.cwiseQuotient(it.s);
       K.topLeftCorner(n, n) = P + G.transpose() * w.asDiagonal() * G;
       // Near the solution W has entries of order 1/τ and τ: K is ill-conditioned by construction,
       // yet its solves stay accurate enough for the step (Wright 1997, ch. 11). Only a step that is
       // not finite means a singular K.
-      const Eigen::PartialPivLU<Eigen::MatrixXd> lu(K);
+      const Eigen::PartialPivLU<MatrixT> lu(K);
 
       // The step for a complementarity target r_c (the right side of S Δμ + M Δs = r_c).
-      Eigen::VectorXd dx, dnu, dmu, ds;
-      const auto step = [&](const Eigen::VectorXd& rc) {
+      VectorT dx, dnu, dmu, ds;
+      const auto step = [&](const VectorT& rc) {
         rhs << -rd - G.transpose() * (rc + it.mu.cwiseProduct(ri)).cwiseQuotient(it.s), -rp;
-        const Eigen::VectorXd d = lu.solve(rhs);
+        const VectorT d = lu.solve(rhs);
         dx = d.head(n);
         dnu = d.tail(p);
         ds = -ri - G * dx;
         dmu = (rc - it.mu.cwiseProduct(ds)).cwiseQuotient(it.s);
       };
-      const auto max_step = [&] { return std::min(boundary(it.s, ds), boundary(it.mu, dmu)); };
+      const auto max_step = [&] { return smaller(boundary(it.s, ds), boundary(it.mu, dmu)); };
 
-      const Eigen::VectorXd smu = it.s.cwiseProduct(it.mu);
+      const VectorT smu = it.s.cwiseProduct(it.mu);
       step(-smu);  // predictor
       if (m > 0) {
-        const double tau = smu.sum() / static_cast<double>(m);
-        const double alpha = max_step();
-        const double tau_aff = (it.s + alpha * ds).dot(it.mu + alpha * dmu) / static_cast<double>(m);
-        const double sigma = std::pow(tau_aff / tau, 3);
-        step(-smu - ds.cwiseProduct(dmu) + Eigen::VectorXd::Constant(m, sigma * tau));  // corrector
+        const T tau = smu.sum() / static_cast<double>(m);
+        const T alpha = max_step();
+        const T tau_aff = (it.s + alpha * ds).dot(it.mu + alpha * dmu) / static_cast<double>(m);
+        const T ratio = tau_aff / tau;
+        const T sigma = ratio * ratio * ratio;
+        step(-smu - ds.cwiseProduct(dmu) + VectorT::Constant(m, sigma * tau));  // corrector
       }
-      if (!(dx.allFinite() && dnu.allFinite() && dmu.allFinite())) return finish(it, Status::singular);
-      const double alpha = m > 0 ? std::min(1.0, 0.99 * max_step()) : 1.0;
+      if (!(detail::to_double(dx).allFinite() && detail::to_double(dnu).allFinite() &&
+            detail::to_double(dmu).allFinite()))
+        return finish(it, Status::singular);
+      const T one = detail::constant_of<T>(1.0);
+      const T alpha = m > 0 ? smaller(one, T(0.99 * max_step())) : one;
       it.x += alpha * dx;
       it.nu += alpha * dnu;
       it.s += alpha * ds;
@@ -159,15 +175,31 @@ struct InteriorPointQP {
 
   template <class V>
   static double norm(const V& v) {
-    return v.size() > 0 ? v.template lpNorm<Eigen::Infinity>() : 0.0;
+    return v.size() > 0 ? detail::to_double(v).template lpNorm<Eigen::Infinity>() : 0.0;
+  }
+
+  // The reciprocal condition estimate of the start's factorization, on values.
+  template <class LU, class M>
+  static double rcond(const LU& lu, const M& K) {
+    if constexpr (std::is_arithmetic_v<typename M::Scalar>)
+      return lu.rcond();
+    else
+      return Eigen::PartialPivLU<Eigen::MatrixXd>(detail::to_double(K)).rcond();
+  }
+
+  // The one of a and b with the smaller value (with its derivative, when unrolled).
+  template <class T>
+  static T smaller(const T& a, const T& b) {
+    return detail::to_double(b) < detail::to_double(a) ? b : a;
   }
 
   // The largest α ≤ ∞ with v + α dv ≥ 0 (v > 0).
   template <class V>
-  static double boundary(const V& v, const V& dv) {
-    double alpha = std::numeric_limits<double>::infinity();
+  static typename V::Scalar boundary(const V& v, const V& dv) {
+    using T = typename V::Scalar;
+    T alpha = detail::constant_of<T>(std::numeric_limits<double>::infinity());
     for (Eigen::Index i = 0; i < v.size(); ++i)
-      if (dv(i) < 0) alpha = std::min(alpha, -v(i) / dv(i));
+      if (detail::to_double(dv(i)) < 0) alpha = smaller(alpha, T(-v(i) / dv(i)));
     return alpha;
   }
 
