@@ -19,9 +19,9 @@ struct Para {
   T beta;
 };
 
-/// wᵀx over any scalar.
-template <class X>
-auto weighted_sum(const Eigen::VectorXd& w, const X& x) {
+/// wᵀx over any scalar; w of any size (a fixed-size w costs no heap).
+template <class W, class X>
+auto weighted_sum(const Eigen::MatrixBase<W>& w, const X& x) {
   using S = typename X::Scalar;
   S sum = w(0) * x(0);
   for (Eigen::Index i = 1; i < x.size(); ++i) sum += w(i) * x(i);

@@ -4,7 +4,9 @@
 // p = 10 and 100 features (L-BFGS from w = 0, λ = 0.1), and the validation loss
 // V(λ) = 1/(2m)‖X_v w*(λ) − y_v‖² on as many held-out samples; θ = λ, so forward methods compute
 // the whole (one-component) hypergradient dV/dλ. The implicit rule solves with the Hessian
-// Xᵀ X/m + λI at w*; unrolling differentiates every L-BFGS step and line search.
+// Xᵀ X/m + λI at w*: `implicit_*` form it (one reverse-over-forward pass per feature),
+// `implicit_rev_gmres` and `implicit_rev_cg` apply it matrix-free (one such pass per product);
+// unrolling differentiates every L-BFGS step and line search.
 //
 // Unrolled reverse mode on p = 100 records the forward-mode gradient of the objective (p/8 passes of
 // m·p operations on `Dual<Var, 8>`) at every objective evaluation, gigabytes of tape over the
@@ -76,6 +78,9 @@ void register_ridge() {
     benchmark::RegisterBenchmark(
         name("ridge_minimize", "implicit_rev_gmres", p).c_str(),
         [=](benchmark::State& s) { bench::reverse(s, *problem, ift::Implicit<ift::GMRES>{}, reference); });
+    benchmark::RegisterBenchmark(
+        name("ridge_minimize", "implicit_rev_cg", p).c_str(),
+        [=](benchmark::State& s) { bench::reverse(s, *problem, ift::Implicit<ift::CG>{}, reference); });
     benchmark::RegisterBenchmark(name("ridge_minimize", "unrolled_fwd", p).c_str(), [=](benchmark::State& s) {
       bench::forward<1>(s, *problem, ift::Unrolled{}, reference);
     });

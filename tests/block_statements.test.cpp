@@ -147,13 +147,11 @@ void check_same(Tape& tape, const Matrix<S>& x, const Matrix<S>& product, const 
 
 }  // namespace
 
-// Nested duals take Eigen's own kernels (or the promotion of ift/detail/eigen_internal.hpp), whose
-// views Eigen tests itself: the views, aliasing and AD × AD products are checked where ift's block
-// products run, which also keeps this file's instantiations few.
+// Every scalar here takes ift's block products (Dual<Var> and the nested dual through their planes):
+// views and aliasing are checked for each, AD × AD products where they stay scalar statements (Var).
 TEMPLATE_TEST_CASE("Constant matrix times AD entries equals the scalar recording", "[eigen][block]", Var,
                    ift::Dual<Var>, ift::Dual<double>, (ift::Dual<double, 3>), ift::Dual<ift::Dual<double>>) {
   using S = TestType;
-  constexpr bool block_mode = std::is_same_v<ift::value_type_t<S>, double>;  // Var, Dual<double, N>
   Tape tape;
   const Eigen::MatrixXd w = random_matrix(30, 25, 1), square = random_matrix(25, 25, 2);
   const Matrix<S> x = random_entries<S>(25, 1, 3), xs = random_entries<S>(25, 4, 4);
@@ -172,28 +170,26 @@ TEMPLATE_TEST_CASE("Constant matrix times AD entries equals the scalar recording
     const Matrix<S> right = xs.transpose() * w.transpose();
     check_same<S>(tape, xs, right, by_hand<S>(xs.transpose(), w.transpose()));
   }
-  if constexpr (block_mode) {
-    SECTION("aliasing: x on both sides") {
-      Vector<S> z = x.col(0);
-      z = square * z;
-      check_same<S>(tape, x, Matrix<S>(z), by_hand<S>(square, x));
-      Matrix<S> zs = xs;
-      zs = square.transpose() * zs;
-      check_same<S>(tape, xs, zs, by_hand<S>(square.transpose(), xs));
-    }
-    SECTION("transposes, blocks and maps") {
-      const Matrix<S> t = w.transpose().transpose() * x;
-      check_same<S>(tape, x, t, by_hand<S>(w, x));
-      const Matrix<S> b = w.block(2, 3, 20, 15) * x.block(5, 0, 15, 1);
-      check_same<S>(tape, x, b, by_hand<S>(w.block(2, 3, 20, 15), x.block(5, 0, 15, 1)));
-      // Every other entry of x through a strided Map, times a Map of W's leading columns.
-      const Eigen::Map<const Vector<S>, 0, Eigen::InnerStride<2>> strided(x.data(), 12);
-      const Eigen::Map<const Eigen::MatrixXd> columns(w.data(), 30, 12);
-      const Matrix<S> m = columns * strided;
-      check_same<S>(tape, x, m, by_hand<S>(columns, strided));
-      const Matrix<S> rows = strided.transpose() * w.topRows(12);
-      check_same<S>(tape, x, rows, by_hand<S>(strided.transpose(), w.topRows(12)));
-    }
+  SECTION("aliasing: x on both sides") {
+    Vector<S> z = x.col(0);
+    z = square * z;
+    check_same<S>(tape, x, Matrix<S>(z), by_hand<S>(square, x));
+    Matrix<S> zs = xs;
+    zs = square.transpose() * zs;
+    check_same<S>(tape, xs, zs, by_hand<S>(square.transpose(), xs));
+  }
+  SECTION("transposes, blocks and maps") {
+    const Matrix<S> t = w.transpose().transpose() * x;
+    check_same<S>(tape, x, t, by_hand<S>(w, x));
+    const Matrix<S> b = w.block(2, 3, 20, 15) * x.block(5, 0, 15, 1);
+    check_same<S>(tape, x, b, by_hand<S>(w.block(2, 3, 20, 15), x.block(5, 0, 15, 1)));
+    // Every other entry of x through a strided Map, times a Map of W's leading columns.
+    const Eigen::Map<const Vector<S>, 0, Eigen::InnerStride<2>> strided(x.data(), 12);
+    const Eigen::Map<const Eigen::MatrixXd> columns(w.data(), 30, 12);
+    const Matrix<S> m = columns * strided;
+    check_same<S>(tape, x, m, by_hand<S>(columns, strided));
+    const Matrix<S> rows = strided.transpose() * w.topRows(12);
+    check_same<S>(tape, x, rows, by_hand<S>(strided.transpose(), w.topRows(12)));
   }
   if constexpr (ift::is_var_v<S>) {
     SECTION("an AD matrix times an AD vector keeps scalar statements") {
@@ -204,6 +200,25 @@ TEMPLATE_TEST_CASE("Constant matrix times AD entries equals the scalar recording
       check_same<S>(tape, x, y, by_hand<S>(a, x));
     }
   }
+}
+
+TEST_CASE("A double matrix times Dual<Var> entries records one block node for all planes",
+          "[eigen][block][var]") {
+  // The reverse-over-forward scalar of Hessians: W·x on Dual<Var, 1> costs one node holding W
+  // (the value and the tangent plane side by side), not a statement per term for each plane.
+  using DV = ift::Dual<Var>;
+  const Eigen::MatrixXd w = random_matrix(30, 25, 11);
+  Tape tape;
+  const Matrix<DV> x = random_entries<DV>(25, 1, 12);
+  std::size_t before = tape.bytes();
+  const Matrix<DV> y = w * x;
+  const std::size_t block_bytes = tape.bytes() - before;
+  before = tape.bytes();
+  const Matrix<DV> reference = by_hand<DV>(w, x);
+  const std::size_t scalar_bytes = tape.bytes() - before;
+  CHECK(block_bytes <= 8 * 30 * 25 + 4 * 2 * 25 + 2 * 30 + 256);
+  CHECK(block_bytes < scalar_bytes / 4);
+  check_same<DV>(tape, x, y, reference);
 }
 
 TEST_CASE("A double matrix times Var entries is one block node", "[eigen][block][var]") {

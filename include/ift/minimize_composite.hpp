@@ -23,6 +23,8 @@
 // `SingularJacobianError`.
 
 #include <concepts>
+#include <sstream>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -142,12 +144,29 @@ struct BoundProximal {
   }
   template <class Yq>
   requires(Kind == ProblemKind::minimize_projected) auto project(const Yq& y) const {
-    return map(evaluated(y), parameters_at<state_scalar_t<Yq>>(theta));
+    return like(y, map(evaluated(y), parameters_at<state_scalar_t<Yq>>(theta)));
   }
   template <class Yq>
   requires(Kind == ProblemKind::minimize_composite) auto prox(const Yq& y, double step) const {
     using Q = state_scalar_t<Yq>;
-    return map(evaluated(y), constant_of<Q>(step), parameters_at<Q>(theta));
+    return like(y, map(evaluated(y), constant_of<Q>(step), parameters_at<Q>(theta)));
+  }
+
+ private:
+  // A map that returns a vector of another length than its argument's would make every later
+  // expression mismatched (undefined behaviour in Eigen without assertions): refused at the source.
+  template <class Yq, class R>
+  static R like(const Yq& y, R&& r) {
+    if constexpr (requires { y.size(); }) {
+      if (r.size() == y.size()) return std::forward<R>(r);
+      std::ostringstream out;
+      out << (Kind == ProblemKind::minimize_projected ? "ift::minimize_projected: proj(y, theta)"
+                                                      : "ift::minimize_composite: prox(y, eta, theta)")
+          << " returned " << r.size() << " entries for a y of " << y.size();
+      throw std::invalid_argument(out.str());
+    } else {
+      return std::forward<R>(r);
+    }
   }
 };
 

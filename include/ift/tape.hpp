@@ -336,6 +336,20 @@ inline constinit thread_local bool tape_storage_pool_destroyed = false;
 inline constinit thread_local TapeStoragePool tape_storage_pool;
 inline TapeStoragePool::~TapeStoragePool() { tape_storage_pool_destroyed = true; }
 
+/// dst = A·B for a block node. Eigen's matrix–matrix product packs A into a buffer on every call,
+/// which for the few columns a block node usually has (a vector, or a vector and its tangent planes
+/// in reverse over forward) costs more than the arithmetic: up to `narrow` columns are one
+/// matrix–vector product each, reading A where it is.
+template <class Dst, class A, class B>
+void block_product_to(Dst&& dst, const A& a, const B& b) {
+  constexpr Eigen::Index narrow = 4;
+  if (b.cols() <= narrow) {
+    for (Eigen::Index j = 0; j < b.cols(); ++j) dst.col(j).noalias() = a * b.col(j);
+  } else {
+    dst.noalias() = a * b;
+  }
+}
+
 /// The backward step of a block node Y = W·X: X̄ = Wᵀ Ȳ, one dense product. W (rows × depth) is the
 /// node's copy in the tape's arena; X̄ and Ȳ are column-major. A template, so that the product is
 /// compiled only where a block node is recorded.
@@ -346,9 +360,9 @@ struct BlockAdjoint {
 
   void operator()(std::span<const Real> out, std::span<Real> in) const {
     using Matrix = Eigen::Matrix<Real, Eigen::Dynamic, Eigen::Dynamic>;
-    Eigen::Map<Matrix>(in.data(), depth, cols).noalias() =
-        Eigen::Map<const Matrix>(block, rows, depth).transpose() *
-        Eigen::Map<const Matrix>(out.data(), rows, cols);
+    block_product_to(Eigen::Map<Matrix>(in.data(), depth, cols),
+                     Eigen::Map<const Matrix>(block, rows, depth).transpose(),
+                     Eigen::Map<const Matrix>(out.data(), rows, cols));
   }
 };
 
@@ -632,7 +646,7 @@ class Tape {
         x_values(i, j) = e.value();
         closure_inputs_.push_unchecked(e.is_constant() ? constant_input : e.index_);
       }
-    y_values.noalias() = w_copy * x_values;
+    detail::block_product_to(y_values, w_copy, x_values);
     node.first_output = num_variables();
     node.num_outputs = static_cast<std::uint32_t>(outputs);
     node.num_inputs = static_cast<std::uint32_t>(inputs);

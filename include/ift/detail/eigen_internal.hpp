@@ -13,8 +13,9 @@
 // * X of `Var`: one node on the tape holding a copy of W, swept by one dense product X̄ += Wᵀ Ȳ
 //   (`Tape::record_block`), where scalar statements would store 12 bytes per term and scatter
 //   m·k·c updates;
-// * X of `Dual<double, N>` with N fixed: W times the value plane and the N tangent planes side by
-//   side, one dense product.
+// * X of `Dual<T, N>` with N fixed and T `double`, `Var` or such a dual again: W times the value
+//   plane and the N tangent planes side by side, one product with T entries (so `Dual<Var, N>`, the
+//   scalar of reverse-over-forward Hessians, records one block node).
 // Both give the numbers of the entry-by-entry products up to rounding. Where both operands vary
 // (a `Var` matrix times a `Var` vector), every entry is still recorded as scalar operations.
 //
@@ -112,17 +113,24 @@ template <class Rhs, class Lhs>
 concept VarDoubleOperand = (std::is_same_v<typename Lhs::Scalar, double> && is_var_v<typename Rhs::Scalar>) ||
                            (is_var_v<typename Lhs::Scalar> && std::is_same_v<typename Rhs::Scalar, double>);
 
-/// Whether D is a `Dual<double, N>` with N fixed.
-template <class D>
-inline constexpr bool is_fixed_double_dual = false;
-template <int N>
-inline constexpr bool is_fixed_double_dual<Dual<double, N>> = N != Eigen::Dynamic;
+/// Whether a `double` matrix times entries of S is computed as a block: `Var` (one node on the tape),
+/// and `Dual<T, N>` with N fixed whose planes T are `double` or again such a scalar (`Dual<Var, N>`,
+/// the reverse-over-forward scalar of Hessians; `Dual<Dual<double, N>, M>`).
+template <class S>
+inline constexpr bool has_block_product = is_var_v<S>;
+template <class T, int N>
+inline constexpr bool has_block_product<Dual<T, N>> = N != Eigen::Dynamic &&
+                                                      (std::is_same_v<T, double> || has_block_product<T>);
 
-/// One operand's scalar is `double` and the other's a `Dual<double, N>` with N fixed.
+/// Whether D is a dual scalar whose products with a `double` matrix are blocks.
+template <class D>
+inline constexpr bool is_block_dual = is_dual_v<D>&& has_block_product<D>;
+
+/// One operand's scalar is `double` and the other's a dual with block products.
 template <class Rhs, class Lhs>
 concept DualBlockOperand = (std::is_same_v<typename Lhs::Scalar, double> &&
-                            is_fixed_double_dual<typename Rhs::Scalar>) ||
-                           (is_fixed_double_dual<typename Lhs::Scalar> &&
+                            is_block_dual<typename Rhs::Scalar>) ||
+                           (is_block_dual<typename Lhs::Scalar> &&
                             std::is_same_v<typename Rhs::Scalar, double>);
 
 /// The mixed dual products that promote the plain operand: all but the block products.
@@ -190,24 +198,26 @@ struct VarBlockKernel {
   }
 };
 
-/// Y = W·X with X of `Dual<double, N>`: the value plane and the N tangent planes of X side by side,
-/// [Xₐ | X₁ … X_N] column by column, times W in one dense product; Yₐ = W Xₐ and Yₜ = W Xₜ are the
-/// same sums as the entry-by-entry dual products, in the same order up to rounding.
+/// Y = W·X with X of `Dual<T, N>`: the value plane and the N tangent planes of X side by side,
+/// [Xₐ | X₁ … X_N] column by column, times W in one product of W with T entries (a dense `double`
+/// product, one block node for `Var`, or this kernel again for a nested dual); Yₐ = W Xₐ and
+/// Yₜ = W Xₜ are the same sums as the entry-by-entry dual products, in the same order up to rounding.
 struct DualBlockKernel {
   template <class W, class X, class Y>
   static void left(const W& w, const X& x, Y& y) {
     using D = typename X::Scalar;
+    using Planes = Eigen::Matrix<typename D::value_type, Eigen::Dynamic, Eigen::Dynamic>;
     constexpr Eigen::Index n = D::tangent_type::SizeAtCompileTime;
     const Eigen::Index k = x.rows(), c = x.cols();
     // Column j holds the values of X's column j; column c + n·j + t its tangents t.
-    Eigen::MatrixXd planes(k, c * (n + 1));
+    Planes planes(k, c * (n + 1));
     for (Eigen::Index j = 0; j < c; ++j)
       for (Eigen::Index i = 0; i < k; ++i) {
         const D& e = x.coeff(i, j);
         planes(i, j) = e.a;
         planes.row(i).segment(c + n * j, n) = e.v.transpose();
       }
-    const Eigen::MatrixXd product = w * planes;
+    const Planes product = w * planes;
     for (Eigen::Index j = 0; j < c; ++j)
       for (Eigen::Index i = 0; i < y.rows(); ++i)
         y.coeffRef(i, j) = D(product(i, j), product.row(i).segment(c + n * j, n).transpose());
@@ -276,8 +286,8 @@ template <class Lhs, ift::detail::PromotedVectorOperand<Lhs> Rhs>
 struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemvProduct>
     : ift::detail::PromotedProduct<Lhs, Rhs> {};
 
-/// A `double` matrix and one of `Dual<double, N>` with N fixed (either order, matrix–vector or
-/// matrix–matrix): one dense product on the value and tangent planes, where Eigen's kernels or the
+/// A `double` matrix and one of `Dual<T, N>` with block products (either order, matrix–vector or
+/// matrix–matrix): one product on the value and tangent planes, where Eigen's kernels or the
 /// promotion above would multiply duals entry by entry.
 template <class Lhs, ift::detail::DualBlockOperand<Lhs> Rhs>
 struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemmProduct>

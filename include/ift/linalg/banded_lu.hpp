@@ -59,57 +59,67 @@ class BandedFactor {
   /// X with A X = B (B a dense vector or matrix): L y = P b column by column, then U x = y.
   template <class B>
   Result<B> solve(const B& b) const {
-    Result<B> x = b;
-    const Eigen::Index n = size(), kl = data_->bandwidth.lower, kv = kl + data_->bandwidth.upper;
-    const Eigen::Index ld = data_->band.rows();
-    const double* ab = data_->band.data();
-    const double* inverse = data_->inverse_diagonal.data();
-    const Eigen::Index* pivot = data_->pivot.data();
-    for (Eigen::Index c = 0; c < x.cols(); ++c) {
-      double* v = x.col(c).data();
-      for (Eigen::Index j = 0; j + 1 < n && kl > 0; ++j) {
-        std::swap(v[j], v[pivot[j]]);
-        const double* l = ab + j * ld + kv;  // l[t] = L(j + t, j)
-        for (Eigen::Index t = 1, m = std::min(kl, n - 1 - j); t <= m; ++t) v[j + t] -= l[t] * v[j];
+    return column_by_column(b, [](double* v, const Factors& f) {
+      for (Eigen::Index j = 0; j + 1 < f.n && f.kl > 0; ++j) {
+        std::swap(v[j], v[f.pivot[j]]);
+        const double* l = f.column(j);  // l[t] = L(j + t, j)
+        for (Eigen::Index t = 1, m = std::min(f.kl, f.n - 1 - j); t <= m; ++t) v[j + t] -= l[t] * v[j];
       }
-      for (Eigen::Index j = n - 1; j >= 0; --j) {
-        v[j] *= inverse[j];
-        const double* u = ab + j * ld + kv;  // u[i − j] = U(i, j)
-        for (Eigen::Index i = std::max<Eigen::Index>(0, j - kv); i < j; ++i) v[i] -= u[i - j] * v[j];
+      for (Eigen::Index j = f.n - 1; j >= 0; --j) {
+        v[j] *= f.inverse[j];
+        const double* u = f.column(j);  // u[i − j] = U(i, j)
+        for (Eigen::Index i = std::max<Eigen::Index>(0, j - f.kv); i < j; ++i) v[i] -= u[i - j] * v[j];
       }
-    }
-    return x;
+    });
   }
 
   /// X with Aᵀ X = B: Uᵀ z = b forward, then Lᵀ and the interchanges backward.
   template <class B>
   Result<B> solve_transposed(const B& b) const {
-    Result<B> x = b;
-    const Eigen::Index n = size(), kl = data_->bandwidth.lower, kv = kl + data_->bandwidth.upper;
-    const Eigen::Index ld = data_->band.rows();
-    const double* ab = data_->band.data();
-    const double* inverse = data_->inverse_diagonal.data();
-    const Eigen::Index* pivot = data_->pivot.data();
-    for (Eigen::Index c = 0; c < x.cols(); ++c) {
-      double* v = x.col(c).data();
-      for (Eigen::Index j = 0; j < n; ++j) {
-        const double* u = ab + j * ld + kv;
+    return column_by_column(b, [](double* v, const Factors& f) {
+      for (Eigen::Index j = 0; j < f.n; ++j) {
+        const double* u = f.column(j);
         double s = v[j];
-        for (Eigen::Index i = std::max<Eigen::Index>(0, j - kv); i < j; ++i) s -= u[i - j] * v[i];
-        v[j] = s * inverse[j];
+        for (Eigen::Index i = std::max<Eigen::Index>(0, j - f.kv); i < j; ++i) s -= u[i - j] * v[i];
+        v[j] = s * f.inverse[j];
       }
-      for (Eigen::Index j = n - 2; j >= 0 && kl > 0; --j) {
-        const double* l = ab + j * ld + kv;
+      for (Eigen::Index j = f.n - 2; j >= 0 && f.kl > 0; --j) {
+        const double* l = f.column(j);
         double s = v[j];
-        for (Eigen::Index t = 1, m = std::min(kl, n - 1 - j); t <= m; ++t) s -= l[t] * v[j + t];
+        for (Eigen::Index t = 1, m = std::min(f.kl, f.n - 1 - j); t <= m; ++t) s -= l[t] * v[j + t];
         v[j] = s;
-        std::swap(v[j], v[pivot[j]]);
+        std::swap(v[j], v[f.pivot[j]]);
       }
-    }
-    return x;
+    });
   }
 
  private:
+  // What the solves read: the order, kl, kv = kl + ku, the band's columns (`column(j)` points at
+  // U(j, j), so U(i, j) is at offset i − j and L(j + t, j) at t), 1/U(j, j) and the interchanges.
+  struct Factors {
+    Eigen::Index n, kl, kv, ld;
+    const double* band;
+    const double* inverse;
+    const Eigen::Index* pivot;
+    const double* column(Eigen::Index j) const { return band + j * ld + kv; }
+  };
+
+  // X = B, then `each(v, factors)` on every column v of X in place.
+  template <class B, class Each>
+  Result<B> column_by_column(const B& b, Each&& each) const {
+    Result<B> x = b;
+    const Eigen::Index kl = data_->bandwidth.lower;
+    const Factors f{size(),
+                    kl,
+                    kl + data_->bandwidth.upper,
+                    data_->band.rows(),
+                    data_->band.data(),
+                    data_->inverse_diagonal.data(),
+                    data_->pivot.data()};
+    for (Eigen::Index c = 0; c < x.cols(); ++c) each(x.col(c).data(), f);
+    return x;
+  }
+
   std::shared_ptr<const Data> data_;
 };
 
