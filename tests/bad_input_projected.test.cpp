@@ -19,11 +19,7 @@
 
 namespace {
 
-using bad_input::check_error;
-using bad_input::in_every_mode;
-using bad_input::infinity;
-using bad_input::is_double_v;
-using bad_input::not_a_number;
+using namespace bad_input;  // check_error, in_every_mode, is_double_v, not_a_number, infinity
 using Eigen::VectorXd;
 
 // min ½‖x − θ·1‖² over the box [0, 1]³ (projected), or plus 0.1‖x‖₁ (composite); at θ = 0.6 the
