@@ -71,10 +71,11 @@ TEST_CASE("root: an exception thrown by f mid-solve reaches the caller unchanged
 
 TEST_CASE("root: an exception thrown by f during the reverse sweep leaves the tape usable",
           "[bad_input][root]") {
-  // The reverse rule evaluates f on Vars in the backward pass (one VJP on a nested tape).
+  // The reverse rule evaluates f on AD scalars in the backward pass: on Vars (one VJP on a nested
+  // tape), or on duals for a fixed-size state such as this scalar one (forward passes over θ).
   bool armed = false;
   const auto throwing = [&armed](const auto& x, const auto& theta) {
-    if constexpr (std::is_same_v<std::decay_t<decltype(x)>, ift::Var>)
+    if constexpr (!std::is_arithmetic_v<std::decay_t<decltype(x)>>)
       if (armed) throw bad_input::UserError();
     return x * x - theta;
   };

@@ -154,6 +154,38 @@ TEST_CASE("tiny problems: a singular Jacobian on the fixed-size path is an error
                   ift::SingularJacobianError);
 }
 
+TEST_CASE("tiny problems: reverse mode keeps the rule in fixed-size storage", "[implicit][tiny]") {
+  // One reverse sweep per output gives a row of the seed's Jacobian. On the fixed-size path the rule's
+  // only heap is the list of θ's tape inputs; ∂c/∂θ comes from a forward pass, so no nested tape is
+  // recorded.
+  ift::Tape tape;
+  const Para<ift::Var> theta{10.0, 3.0};
+  const auto solve = [&] { return ift::fixed_point(seed_map, seed_start, theta, ift::Iteration{}).x; };
+  Eigen::Matrix<ift::Var, 2, 1> x = solve();
+  CHECK_THAT(x(0).value(), WithinAbs(2.0, 1e-9));
+  CHECK_THAT(x(1).value(), WithinAbs(3.0, 1e-9));
+  const Para<double> row0 = tape.gradient(x(0), theta), row1 = tape.gradient(x(1), theta);
+  CHECK_THAT(row0.alpha, WithinAbs(37.0 / 205, 1e-9));
+  CHECK_THAT(row0.beta, WithinAbs(36.0 / 205, 1e-9));
+  CHECK_THAT(row1.alpha, WithinAbs(-27.0 / 205, 1e-9));
+  CHECK_THAT(row1.beta, WithinAbs(-126.0 / 205, 1e-9));
+  // The same numbers as the general path (a run-time-size state).
+  const auto c = [](const auto& y, const auto& p) {
+    using S = typename std::decay_t<decltype(y)>::Scalar;
+    const Eigen::Matrix<S, 2, 1> y2 = y;
+    return Eigen::Matrix<S, Eigen::Dynamic, 1>(seed_map(y2, p) - y2);
+  };
+  const Eigen::Matrix<ift::Var, Eigen::Dynamic, 1> general =
+      ift::implicit(c, Eigen::VectorXd(x.unaryExpr([](const ift::Var& v) { return v.value(); })), theta);
+  const Para<double> general_row1 = tape.gradient(general(1), theta);
+  CHECK_THAT(general_row1.alpha, WithinAbs(row1.alpha, 1e-14));
+  CHECK_THAT(general_row1.beta, WithinAbs(row1.beta, 1e-14));
+  // Recording the node: the inputs' list only (tape storage is reused once it has grown).
+  x = solve();
+  const long recording = allocations_in([&] { x = solve(); });
+  if (IFT_TEST_COUNTS_ALLOCATIONS) CHECK(recording <= 1);
+}
+
 TEST_CASE("tiny problems: the counter sees the heap that Eigen and operator new use", "[tiny]") {
   Eigen::VectorXd v;
   const long eigen = allocations_in([&] { v.resize(1000); });

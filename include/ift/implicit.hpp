@@ -22,7 +22,8 @@
 //    adjoint solver factorizes ∂c/∂x now and keeps the factorization; the node's backward pass solves
 //    (∂c/∂x)ᵀλ = x̄ once and pushes −λ through a reverse pass over c on a nested tape, so the
 //    parameter Jacobian ∂c/∂θ is never formed. Matrix-free solvers get (∂c/∂x)ᵀw from the same
-//    reverse pass instead of a factorization.
+//    reverse pass instead of a factorization. A state of fixed size keeps x* and the factorization in
+//    the node by value and forms (∂c/∂θ)ᵀλ by forward passes over θ's few leaves (`fixed_reverse`).
 //
 // `implicit` takes the answer on trust; `implicit_solution` also reports ‖c(x*, θ)‖₂ and a status
 // against a tolerance, as a `Solution`.
@@ -340,21 +341,16 @@ auto fixed_column(const V& v) {
     return Eigen::Matrix<typename V::Scalar, n, 1>(v);
 }
 
-/// Largest state the fixed-size forward rule takes: its Jacobian lives on the stack.
+/// Largest state the fixed-size rules take: its Jacobian lives on the stack (or in the tape node).
 inline constexpr int max_fixed_rows = 16;
 
-/// True when the forward rule can run entirely in fixed-size Eigen types: the user's conditions
-/// on a state of at most `max_fixed_rows` entries known at compile time, returning a state of that
-/// size, θ of `Dual<double, N>` with N fixed, and a linear solver that factorizes a fixed-size matrix
-/// (the dense ones; a scalar state divides).
+/// True when c and its state fit fixed-size Eigen types: the user's conditions on a state of at most
+/// `max_fixed_rows` entries known at compile time, returning a state of that size, and a linear solver
+/// that factorizes a fixed-size matrix (the dense ones; a scalar state divides).
 template <class Conds, class X, class P, class LS>
-constexpr bool fixed_size_forward() {
-  using S = tree_scalar_t<P>;
+constexpr bool fixed_size_conditions() {
   constexpr int n = fixed_rows<X>();
-  if constexpr (!is_user_conditions_v<Conds> || !is_dual_v<S> || n == Eigen::Dynamic || n > max_fixed_rows) {
-    return false;
-  } else if constexpr (!std::is_same_v<value_type_t<S>, double> ||
-                       S::tangent_type::RowsAtCompileTime == Eigen::Dynamic) {
+  if constexpr (!is_user_conditions_v<Conds> || n == Eigen::Dynamic || n > max_fixed_rows) {
     return false;
   } else {
     using R =
@@ -366,6 +362,51 @@ constexpr bool fixed_size_forward() {
   }
 }
 
+/// True when the forward rule can run entirely in fixed-size Eigen types: fixed-size conditions and
+/// θ of `Dual<double, N>` with N fixed.
+template <class Conds, class X, class P, class LS>
+constexpr bool fixed_size_forward() {
+  using S = tree_scalar_t<P>;
+  if constexpr (!is_dual_v<S>) {
+    return false;
+  } else {
+    return std::is_same_v<value_type_t<S>, double> && S::tangent_type::RowsAtCompileTime != Eigen::Dynamic &&
+           fixed_size_conditions<Conds, X, P, LS>();
+  }
+}
+
+/// True when the reverse rule can keep x*, ∂c/∂x and its factorization in fixed-size storage:
+/// fixed-size conditions and θ of `Var`.
+template <class Conds, class X, class P, class LS>
+constexpr bool fixed_size_reverse() {
+  return is_var_v<tree_scalar_t<P>> && fixed_size_conditions<Conds, X, P, LS>();
+}
+
+/// ∂c/∂x at doubles (x, θ) of a fixed-size state, by one forward pass on `Dual<double, n>`, after
+/// checking that c is finite there.
+template <int n, class X, class C, class Theta>
+Eigen::Matrix<double, n, n> fixed_jacobian_x(const C& c, const Eigen::Matrix<double, n, 1>& x,
+                                             const Theta& theta_d) {
+  using D = Dual<double, n>;
+  if (!fixed_column<n>(c(unflat<X>(x), theta_d)).allFinite())
+    throw std::invalid_argument("ift::implicit: the conditions c(x*, theta) are not finite");
+  Eigen::Matrix<D, n, 1> x_seeded;
+  for (int i = 0; i < n; ++i) x_seeded(i) = D(x(i), Eigen::Matrix<double, n, 1>::Unit(i));
+  const Eigen::Matrix<D, n, 1> r_x = fixed_column<n>(c(unflat<X>(x_seeded), rebind<D>(theta_d)));
+  Eigen::Matrix<double, n, n> J;
+  for (int i = 0; i < n; ++i) J.row(i) = r_x(i).v.transpose();
+  return J;
+}
+
+/// The factorization of a fixed-size ∂c/∂x by `ls` (a scalar state's by division).
+template <class X, class LS, int n>
+auto fixed_factor(const LS& ls, const Eigen::Matrix<double, n, n>& J) {
+  if constexpr (Scalar<X>)
+    return Division{linear_solver_name<LS>()}.factor(J);
+  else
+    return ls.factor(J);
+}
+
 /// The forward rule with no heap: ∂c/∂x by one forward pass on `Dual<double, n>`, U = −∂c/∂θ·dθ by
 /// one pass on θ's duals, and the factorization and solve ∂c/∂x · dx = U in fixed-size matrices.
 /// Same checks and errors as the general path.
@@ -374,30 +415,60 @@ auto fixed_forward(const C& c, const X& x_star, const P& theta, const LS& ls) {
   using S = tree_scalar_t<P>;
   constexpr int n = fixed_rows<X>();
   constexpr int N = S::tangent_type::RowsAtCompileTime;
-  using D = Dual<double, n>;
   const auto theta_d = base_values(theta);
   const Eigen::Matrix<double, n, 1> x = fixed_column<n>(x_star);
-  if (!fixed_column<n>(c(x_star, theta_d)).allFinite())
-    throw std::invalid_argument("ift::implicit: the conditions c(x*, theta) are not finite");
-
-  Eigen::Matrix<D, n, 1> x_seeded;
-  for (int i = 0; i < n; ++i) x_seeded(i) = D(x(i), Eigen::Matrix<double, n, 1>::Unit(i));
-  const Eigen::Matrix<D, n, 1> r_x = fixed_column<n>(c(unflat<X>(x_seeded), rebind<D>(theta_d)));
-  Eigen::Matrix<double, n, n> J;
-  for (int i = 0; i < n; ++i) J.row(i) = r_x(i).v.transpose();
+  const Eigen::Matrix<double, n, n> J = fixed_jacobian_x<n, X>(c, x, theta_d);
 
   // r = c(x*, θ) with x* held constant: its tangents are −U.
   const Eigen::Matrix<S, n, 1> r_theta = fixed_column<n>(c(unflat<X>(x.template cast<S>().eval()), theta));
   Eigen::Matrix<double, n, N> u;
   for (int i = 0; i < n; ++i) u.row(i) = -r_theta(i).v.transpose();
 
-  Eigen::Matrix<double, n, N> dx;
-  if constexpr (Scalar<X>)
-    dx = Division{linear_solver_name<LS>()}.factor(J).solve(u);
-  else
-    dx = ls.factor(J).solve(u);
+  const Eigen::Matrix<double, n, N> dx = fixed_factor<X>(ls, J).solve(u);
   Eigen::Matrix<S, n, 1> out;
   for (int i = 0; i < n; ++i) out(i) = S(x(i), dx.row(i).transpose());
+  return unflat<X>(out);
+}
+
+/// The reverse rule in fixed-size storage: ∂c/∂x by one forward pass and its factorization kept in
+/// the node by value; the backward pass solves (∂c/∂x)ᵀλ = x̄ and forms θ̄ = −(∂c/∂θ)ᵀλ by forward
+/// passes of c over θ's leaves, eight at a time (`Dual<double, 8>`) — for the few parameters of a
+/// small problem cheaper than recording c on a nested tape. Same checks and errors as the general path.
+template <class C, class X, class P, class LS>
+auto fixed_reverse(const C& c, const X& x_star, const P& theta, const LS& ls) {
+  constexpr int n = fixed_rows<X>();
+  const std::vector<Var> inputs = var_leaves(theta);
+  const auto theta_d = base_values(theta);
+  const Eigen::Matrix<double, n, 1> x = fixed_column<n>(x_star);
+  const auto factor = fixed_factor<X>(ls, fixed_jacobian_x<n, X>(c, x, theta_d));
+  Eigen::Matrix<Var, n, 1> out;
+  Tape::active()->add_node(
+      std::span<const Var>(inputs), std::span<const double>(x.data(), n), std::span<Var>(out.data(), n),
+      [c, x, theta_d, factor](std::span<const double> x_bar, std::span<double> theta_bar) {
+        constexpr int K = 8;
+        using D = Dual<double, K>;
+        const Eigen::Matrix<double, n, 1> lambda =
+            factor.solve_transposed(Eigen::Map<const Eigen::Matrix<double, n, 1>>(x_bar.data()));
+        const auto x_d = unflat<X>(Eigen::Matrix<D, n, 1>(x.template cast<D>()));
+        auto theta_k = rebind<D>(theta_d);
+        const auto count = static_cast<Eigen::Index>(theta_bar.size());
+        for (Eigen::Index first = 0; first < count; first += K) {
+          Eigen::Index k = 0;
+          for_each_leaf(theta_k, [&](auto& leaf) {
+            if constexpr (is_dual_v<std::decay_t<decltype(leaf)>>) {
+              leaf.v.setZero();
+              if (k >= first && k < first + K) leaf.v(k - first) = 1.0;
+            }
+            ++k;
+          });
+          const Eigen::Matrix<D, n, 1> r = fixed_column<n>(c(x_d, theta_k));
+          for (Eigen::Index l = first; l < std::min(count, first + K); ++l) {
+            double dot = 0.0;
+            for (int i = 0; i < n; ++i) dot += lambda(i) * r(i).v(l - first);
+            theta_bar[static_cast<std::size_t>(l)] = -dot;
+          }
+        }
+      });
   return unflat<X>(out);
 }
 
@@ -411,6 +482,8 @@ auto implicit_conditions(const Conds& conds, const X& x_star, const P& theta, co
     return x_star;
   } else if constexpr (std::is_same_v<Factor, NoFactor> && fixed_size_forward<Conds, X, P, LS>()) {
     return fixed_forward(conds.c, x_star, theta, ls);
+  } else if constexpr (std::is_same_v<Factor, NoFactor> && fixed_size_reverse<Conds, X, P, LS>()) {
+    return fixed_reverse(conds.c, x_star, theta, ls);
   } else {
     const Eigen::VectorXd x = flat(x_star);
     const auto theta_d = base_values(theta);
