@@ -202,6 +202,29 @@ TEMPLATE_TEST_CASE("Constant matrix times AD entries equals the scalar recording
   }
 }
 
+namespace {
+
+/// W·x recorded as Eigen's product (a block node) and as scalar statements (`by_hand`), with the tape
+/// bytes each took.
+template <class S>
+struct RecordedBytes {
+  Matrix<S> block, scalar;
+  std::size_t block_bytes = 0, scalar_bytes = 0;
+};
+template <class S, class X>
+RecordedBytes<S> recorded_bytes(Tape& tape, const Eigen::MatrixXd& w, const X& x) {
+  RecordedBytes<S> r;
+  std::size_t before = tape.bytes();
+  r.block = w * x;
+  r.block_bytes = tape.bytes() - before;
+  before = tape.bytes();
+  r.scalar = by_hand<S>(w, x);
+  r.scalar_bytes = tape.bytes() - before;
+  return r;
+}
+
+}  // namespace
+
 TEST_CASE("A double matrix times Dual<Var> entries records one block node for all planes",
           "[eigen][block][var]") {
   // The reverse-over-forward scalar of Hessians: W·x on Dual<Var, 1> costs one node holding W
@@ -210,15 +233,10 @@ TEST_CASE("A double matrix times Dual<Var> entries records one block node for al
   const Eigen::MatrixXd w = random_matrix(30, 25, 11);
   Tape tape;
   const Matrix<DV> x = random_entries<DV>(25, 1, 12);
-  std::size_t before = tape.bytes();
-  const Matrix<DV> y = w * x;
-  const std::size_t block_bytes = tape.bytes() - before;
-  before = tape.bytes();
-  const Matrix<DV> reference = by_hand<DV>(w, x);
-  const std::size_t scalar_bytes = tape.bytes() - before;
-  CHECK(block_bytes <= 8 * 30 * 25 + 4 * 2 * 25 + 2 * 30 + 256);
-  CHECK(block_bytes < scalar_bytes / 4);
-  check_same<DV>(tape, x, y, reference);
+  const auto recorded = recorded_bytes<DV>(tape, w, x);
+  CHECK(recorded.block_bytes <= 8 * 30 * 25 + 4 * 2 * 25 + 2 * 30 + 256);
+  CHECK(recorded.block_bytes < recorded.scalar_bytes / 4);
+  check_same<DV>(tape, x, recorded.block, recorded.scalar);
 }
 
 TEST_CASE("A double matrix times Var entries is one block node", "[eigen][block][var]") {
@@ -228,13 +246,10 @@ TEST_CASE("A double matrix times Var entries is one block node", "[eigen][block]
   const Vector<Var> x = x0.unaryExpr([](double e) { return Var(e); });
 
   SECTION("the sweep is the closed form x̄ = Wᵀ ȳ, and the tape is smaller") {
-    std::size_t before = tape.bytes();
-    const Vector<Var> y = w * x;
-    const std::size_t block_bytes = tape.bytes() - before;
-    before = tape.bytes();
-    const Matrix<Var> reference = by_hand<Var>(w, x);
-    const std::size_t scalar_bytes = tape.bytes() - before;
-    CHECK(block_bytes < scalar_bytes / 2);
+    const auto recorded = recorded_bytes<Var>(tape, w, x);
+    const std::size_t block_bytes = recorded.block_bytes;
+    const Vector<Var> y = recorded.block;
+    CHECK(block_bytes < recorded.scalar_bytes / 2);
     // W (8 bytes an entry), the inputs (4 each), the outputs' kind bytes, the node and its closure.
     CHECK(block_bytes >= 8 * 30 * 25 + 4 * 25 + 30);
     CHECK(block_bytes <= 8 * 30 * 25 + 4 * 25 + 30 + 256);
