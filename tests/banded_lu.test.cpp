@@ -212,10 +212,11 @@ TEST_CASE("Auto: dense when small or dense, banded for a narrow band, sparse oth
     CHECK((op.J * f.solve(rhs) - rhs).norm() < 1e-12 * rhs.norm());
     CHECK((op.J.transpose() * f.solve_transposed(rhs) - rhs).norm() < 1e-12 * rhs.norm());
   };
-  check(with_pattern(5, tridiagonal), false, false);   // below dense_below: no detection
-  check(with_pattern(200, tridiagonal), true, false);  // band of 3
-  check(with_pattern(200, scattered), false, true);    // 2 entries per row, band of ~200
-  check(with_pattern(200, full), false, false);        // dense pattern
+  REQUIRE(ift::detail::sparse_lu_for_auto() != nullptr);  // <ift/sparse.hpp> registered its sparse LU
+  check(with_pattern(5, tridiagonal), false, false);      // below dense_below: no detection
+  check(with_pattern(200, tridiagonal), true, false);     // band of 3
+  check(with_pattern(200, scattered), false, true);       // 2 entries per row, band of ~200
+  check(with_pattern(200, full), false, false);           // dense pattern
   check(with_pattern(40, [](Eigen::Index i, Eigen::Index j) { return std::abs(i - j) <= 10; }), false,
         false);  // a band of 21 diagonals is more than half of 40, and the pattern is not sparse
 }

@@ -95,7 +95,8 @@ void check_every_mode(const Adjoint& adjoint, double rel) {
 
 TEST_CASE("nested levels: exact derivatives of every order from one factorization on doubles",
           "[implicit][nested]") {
-  SECTION("DenseLU") { check_every_mode(ift::Implicit<>{}, 1e-10); }
+  SECTION("DenseLU") { check_every_mode(ift::Implicit<ift::DenseLU>{}, 1e-10); }
+  SECTION("Auto, the default") { check_every_mode(ift::Implicit<>{}, 1e-10); }
   SECTION("DenseQR") { check_every_mode(ift::Implicit<ift::DenseQR>{}, 1e-10); }
   SECTION("GMRES") { check_every_mode(ift::Implicit<ift::GMRES>{}, 1e-7); }
 }

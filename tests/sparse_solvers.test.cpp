@@ -99,7 +99,7 @@ double relative_error(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
 }  // namespace
 
 TEST_CASE("the DenseLU reference gradient agrees with central differences", "[sparse]") {
-  const Eigen::VectorXd g = gradient(ift::DenseLU{}, ift::Implicit<>{});
+  const Eigen::VectorXd g = gradient(ift::DenseLU{}, ift::Implicit<ift::DenseLU>{});
   const auto loss = [&](const Eigen::VectorXd& p) {
     return w.dot(ift::root(broyden, x0, p, ift::Newton{.tol = 1e-13}).x);
   };
@@ -113,13 +113,13 @@ TEST_CASE("the DenseLU reference gradient agrees with central differences", "[sp
 }
 
 TEST_CASE("every Newton linear solver × adjoint solver gives the DenseLU gradient", "[sparse]") {
-  const Eigen::VectorXd reference = gradient(ift::DenseLU{}, ift::Implicit<>{});
+  const Eigen::VectorXd reference = gradient(ift::DenseLU{}, ift::Implicit<ift::DenseLU>{});
   const std::vector<ift::AnyLinearSolver> newton_solvers = {ift::DenseLU{},  ift::SparseLU{}, ift::GMRES{},
                                                             ift::BiCGSTAB{}, ift::Auto{},     BandedLU{},
                                                             ift::DenseQR{}};
   for (const auto& ls : newton_solvers) {
     INFO("Newton with " << ls.name());
-    CHECK(relative_error(gradient(ls, ift::Implicit<>{}), reference) < 1e-10);
+    CHECK(relative_error(gradient(ls, ift::Implicit<ift::DenseLU>{}), reference) < 1e-10);
     CHECK(relative_error(gradient(ls, ift::Implicit<ift::SparseLU>{}), reference) < 1e-10);
     CHECK(relative_error(gradient(ls, ift::Implicit<ift::GMRES>{}), reference) < 1e-9);
     CHECK(relative_error(gradient(ls, ift::Implicit<ift::Auto>{}), reference) < 1e-10);
@@ -128,7 +128,7 @@ TEST_CASE("every Newton linear solver × adjoint solver gives the DenseLU gradie
 }
 
 TEST_CASE("forward and nested forward derivatives through the sparse adjoints", "[sparse]") {
-  const Eigen::VectorXd reference = tangent(ift::Implicit<>{});
+  const Eigen::VectorXd reference = tangent(ift::Implicit<ift::DenseLU>{});
   CHECK(relative_error(tangent(ift::Implicit<ift::SparseLU>{}), reference) < 1e-12);
   CHECK(relative_error(tangent(ift::Implicit<ift::Auto>{}), reference) < 1e-12);
   CHECK(relative_error(tangent(ift::Implicit<BandedLU>{}), reference) < 1e-12);
@@ -145,7 +145,7 @@ TEST_CASE("forward and nested forward derivatives through the sparse adjoints", 
     for (Eigen::Index i = 0; i < n; ++i) out(i) = x(i).v(0).v(0);
     return out;
   };
-  const Eigen::VectorXd d2 = second(ift::Implicit<>{});
+  const Eigen::VectorXd d2 = second(ift::Implicit<ift::DenseLU>{});
   CHECK(relative_error(second(ift::Implicit<ift::SparseLU>{}), d2) < 1e-11);
   CHECK(relative_error(second(ift::Implicit<ift::Auto>{}), d2) < 1e-11);
   // And d2 itself against central differences of the first derivative.
@@ -229,11 +229,11 @@ TEST_CASE("sparse adjoints for fixed points, minimizers and least squares", "[sp
       return ift::least_squares(residuals, start, pv, ift::LevenbergMarquardt{.tol = 1e-13}, adjoint).x;
     });
   };
-  CHECK(relative_error(fp(ift::Implicit<ift::SparseLU>{}), fp(ift::Implicit<>{})) < 1e-11);
-  CHECK(relative_error(fp(ift::Implicit<ift::Auto>{}), fp(ift::Implicit<>{})) < 1e-11);
-  CHECK(relative_error(mn(ift::Implicit<ift::SparseLU>{}), mn(ift::Implicit<>{})) < 1e-10);
-  CHECK(relative_error(mn(ift::Implicit<ift::Auto>{}), mn(ift::Implicit<>{})) < 1e-10);
-  CHECK(relative_error(ls(ift::Implicit<ift::SparseLU>{}), ls(ift::Implicit<>{})) < 1e-10);
+  CHECK(relative_error(fp(ift::Implicit<ift::SparseLU>{}), fp(ift::Implicit<ift::DenseLU>{})) < 1e-11);
+  CHECK(relative_error(fp(ift::Implicit<ift::Auto>{}), fp(ift::Implicit<ift::DenseLU>{})) < 1e-11);
+  CHECK(relative_error(mn(ift::Implicit<ift::SparseLU>{}), mn(ift::Implicit<ift::DenseLU>{})) < 1e-10);
+  CHECK(relative_error(mn(ift::Implicit<ift::Auto>{}), mn(ift::Implicit<ift::DenseLU>{})) < 1e-10);
+  CHECK(relative_error(ls(ift::Implicit<ift::SparseLU>{}), ls(ift::Implicit<ift::DenseLU>{})) < 1e-10);
 }
 
 TEST_CASE("SparseLU: solves, transposed solves, condition estimate, singular matrices", "[sparse]") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <set>
+#include <span>
 #include <vector>
 
 #include "ift/derivatives.hpp"
@@ -12,7 +13,10 @@ namespace {
 
 using ift::Tracer;
 
-std::vector<int> deps(const Tracer& t) { return t.dependencies(); }
+std::vector<int> deps(const Tracer& t) {
+  const std::span<const int> d = t.dependencies();
+  return {d.begin(), d.end()};
+}
 
 /// The pattern with entry (i, j) exactly where `nonzero(i, j)`.
 template <class Nonzero>

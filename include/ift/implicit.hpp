@@ -50,7 +50,7 @@
 #include "ift/detail/conditions.hpp"
 #include "ift/dual.hpp"
 #include "ift/errors.hpp"
-#include "ift/linalg/dense.hpp"
+#include "ift/linalg/auto.hpp"
 #include "ift/linalg/division.hpp"
 #include "ift/linalg/linear_solver.hpp"
 #include "ift/solution.hpp"
@@ -63,7 +63,7 @@ namespace ift {
 struct Unrolled {};
 
 /// Differentiate by the implicit function theorem, solving with ∂c/∂x by `linear_solver`.
-template <class LinearSolverType = DenseLU>
+template <class LinearSolverType = Auto>
 struct Implicit {
   static_assert(
       LinearSolver<LinearSolverType>,

@@ -18,9 +18,11 @@
 // traced on one side of a kink stays valid on the other.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
-#include <iterator>
+#include <cstddef>
 #include <ostream>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -31,6 +33,49 @@
 #include "ift/detail/traits.hpp"
 
 namespace ift {
+namespace detail {
+
+/// A sorted set of input indices without repeats. Up to `inline_size` of them are held in place: the
+/// sets of a typical residual's entries are a few indices (a stencil's neighbours), and a tracer run
+/// makes one set per operation, so a heap allocation for each would cost more than the merge.
+class IndexSet {
+ public:
+  static constexpr std::size_t inline_size = 7;
+
+  IndexSet() = default;
+  explicit IndexSet(int index) : small_{index}, size_(1) {}
+
+  std::span<const int> view() const {
+    return large_.empty() ? std::span<const int>(small_.data(), size_) : std::span<const int>(large_);
+  }
+  bool empty() const { return size_ == 0 && large_.empty(); }
+
+  /// a ∪ b, by one merge.
+  static IndexSet joined(const IndexSet& a, const IndexSet& b) {
+    const std::span<const int> x = a.view(), y = b.view();
+    IndexSet out;
+    if (x.size() + y.size() <= inline_size) {
+      out.size_ = static_cast<std::size_t>(
+          std::set_union(x.begin(), x.end(), y.begin(), y.end(), out.small_.begin()) - out.small_.begin());
+    } else {
+      out.large_.resize(x.size() + y.size());
+      out.large_.resize(static_cast<std::size_t>(
+          std::set_union(x.begin(), x.end(), y.begin(), y.end(), out.large_.begin()) - out.large_.begin()));
+    }
+    return out;
+  }
+  friend bool operator==(const IndexSet& a, const IndexSet& b) {
+    const std::span<const int> x = a.view(), y = b.view();
+    return std::equal(x.begin(), x.end(), y.begin(), y.end());
+  }
+
+ private:
+  std::array<int, inline_size> small_{};
+  std::size_t size_ = 0;    // entries in small_ (when large_ is empty)
+  std::vector<int> large_;  // the set, when it did not fit in small_
+};
+
+}  // namespace detail
 
 /// A value together with the indices of the inputs it depends on (sorted, without repeats).
 class Tracer {
@@ -45,8 +90,8 @@ class Tracer {
 
   /// The traced value.
   double value() const { return value_; }
-  /// The inputs this value depends on, sorted.
-  const std::vector<int>& dependencies() const { return deps_; }
+  /// The inputs this value depends on, sorted (a view into this tracer).
+  std::span<const int> dependencies() const { return deps_.view(); }
 
   Tracer& operator+=(const Tracer& b) { return *this = *this + b; }
   Tracer& operator-=(const Tracer& b) { return *this = *this - b; }
@@ -124,7 +169,11 @@ class Tracer {
 
   friend std::ostream& operator<<(std::ostream& out, const Tracer& a) {
     out << a.value_ << " {";
-    for (std::size_t k = 0; k < a.deps_.size(); ++k) out << (k ? " " : "") << a.deps_[k];
+    const char* separator = "";
+    for (const int j : a.dependencies()) {
+      out << separator << j;
+      separator = " ";
+    }
     return out << "}";
   }
 
@@ -138,14 +187,12 @@ class Tracer {
     if (b.deps_.empty() || a.deps_ == b.deps_) return with(value, a);
     if (a.deps_.empty()) return with(value, b);
     Tracer out(value);
-    out.deps_.reserve(a.deps_.size() + b.deps_.size());
-    std::set_union(a.deps_.begin(), a.deps_.end(), b.deps_.begin(), b.deps_.end(),
-                   std::back_inserter(out.deps_));
+    out.deps_ = detail::IndexSet::joined(a.deps_, b.deps_);
     return out;
   }
 
   double value_ = 0.0;
-  std::vector<int> deps_;
+  detail::IndexSet deps_;
 };
 
 /// The traced value.

@@ -63,13 +63,18 @@ template <>
 struct base_scalar_of<Var> {
   using type = double;
 };
+template <>
+struct base_scalar_of<Tracer> {
+  using type = double;
+};
 }  // namespace detail
 
 /// The value type one level down: `Dual<T, N>` → `T`, `Var` → `double`, arithmetic → itself.
 template <class T>
 using value_type_t = typename detail::value_type_of<std::remove_cvref_t<T>>::type;
 
-/// The plain arithmetic type at the bottom of any nesting: `Dual<Dual<double>>` → `double`.
+/// The plain arithmetic type at the bottom of any nesting: `Dual<Dual<double>>` → `double`; `double` for
+/// `Var` and `Tracer`, which carry a `double` value.
 template <class T>
 using base_scalar_t = typename detail::base_scalar_of<std::remove_cvref_t<T>>::type;
 

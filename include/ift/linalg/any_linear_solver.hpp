@@ -5,7 +5,7 @@
 // arguments on every compiler C++20 is used with (clang 14 has no aggregate deduction).
 //
 // The erasure is lazy: only the solver a program stores is compiled, through the one protocol
-// (`detail::factorize`); the default, dense LU, needs no stored solver at all. Newton solves
+// (`detail::factorize`); the default, `Auto`, needs no stored solver at all. Newton solves
 // J d = −f(x) once per step and never with Jᵀ, so the erased operation is "factorize J and solve
 // once", and J reaches the stored solver as a type-erased `JacobianOperator`.
 
@@ -17,16 +17,16 @@
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
 
-#include "ift/linalg/dense.hpp"
+#include "ift/linalg/auto.hpp"
 #include "ift/linalg/linear_solver.hpp"
 #include "ift/sparsity_pattern.hpp"
 
 namespace ift {
 
-/// A type-erased `ift::LinearSolver`; `DenseLU` when default-constructed.
+/// A type-erased `ift::LinearSolver`; `Auto` when default-constructed.
 class AnyLinearSolver {
  public:
-  /// Dense LU.
+  /// `Auto`.
   AnyLinearSolver() = default;
 
   /// Wraps the linear solver `ls` (copied).
@@ -35,13 +35,13 @@ class AnyLinearSolver {
       : model_(std::make_shared<const Model<LS>>(std::move(ls))) {}
 
   /// The wrapped solver's name.
-  std::string_view name() const { return model_ ? model_->name() : DenseLU::name; }
+  std::string_view name() const { return model_ ? model_->name() : Auto::name; }
 
   /// d with J d = b: factorizes J (a `JacobianOperator`) with the wrapped solver and solves once.
   /// Throws `SingularJacobianError` or `SolverError` as the solver does.
   template <JacobianOperator J>
   Eigen::VectorXd solve(const J& jac, const Eigen::VectorXd& b) const {
-    if (!model_) return detail::factorize(DenseLU{}, jac).solve(b);
+    if (!model_) return Auto{}.factor(jac).solve(b);
     return model_->solve(Erased<J>(jac), b);
   }
 

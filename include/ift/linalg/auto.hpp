@@ -1,22 +1,33 @@
 #pragma once
-// `ift::Auto`: dense LU for small or dense Jacobians, banded LU for narrow bands, sparse LU for other
-// sparse ones — an ordinary linear solver that takes J as a `JacobianOperator` and decides which form
-// to ask for.
+// `ift::Auto`, the default linear solver of `Implicit<>` and `Newton`: dense LU for small or dense
+// Jacobians, banded LU for narrow bands, sparse LU for other sparse ones — an ordinary linear solver
+// that takes J as a `JacobianOperator` and decides which form to ask for.
 //
 // Below `dense_below` unknowns the dense LU is used straight away (no pattern detection: a dense
-// factorization of a small matrix costs less than looking at it). Above, one column of J (one forward
+// factorization of a small matrix costs less than looking at it), and so is it for a J of a size known
+// at compile time (the fixed-size rules' matrices, ≤ 16 × 16). Above, one column of J (one forward
 // pass) tells a dense J, which is then formed densely without detection; otherwise the pattern is
 // detected (one tracer run of c, once per solve, or never with a kept `analysis`) and
 //  * its band kl + ku + 1 is at most `max_band` and at most half of n → `BandedLU`: the Jacobian
 //    costs ⌈(kl + ku + 1)/4⌉ forward passes and the factorization O(n kl (kl + ku));
-//  * else at most `max_density` of its entries can be nonzero → `SparseLU`;
+//  * else at most `max_density` of its entries can be nonzero → `SparseLU`, when the program includes
+//    `<ift/sparse.hpp>`;
 //  * else J is formed densely as usual.
 // The defaults are measured (reverse-mode gradients through Newton, benchmarks/
 // implicit_sparse.bench.cpp): on Broyden's tridiagonal system the dense and banded paths cost the
 // same near 12–16 unknowns (dense LU ahead below, banded ahead above: 2.6 times at 64); the sparse LU
 // costs about twice the banded LU on a narrow band, so a band of up to 32 diagonals goes banded,
 // while a wider one (a 2-D stencil's, of width √n) fills less under the sparse LU's ordering.
+//
+// Why the sparse LU comes through a hook: Eigen's supernodal LU costs more to compile than the rest
+// of a typical program (6–7 s at -O2), and `Auto` is the default everywhere. Its factorization does
+// not depend on the user's types — only filling J does — so `<ift/sparse.hpp>` registers it, behind
+// a virtual interface, in `detail::sparse_lu_for_auto()` at static initialization, and `Auto` asks
+// the hook. A program without the header compiles no sparse LU and factorizes a wide sparse J
+// densely (the same numbers to rounding, at dense cost). Every translation unit sees one definition
+// of `Auto`: the choice is made at run time, never by what a unit included.
 
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -27,44 +38,73 @@
 #include "ift/linalg/banded_lu.hpp"
 #include "ift/linalg/dense.hpp"
 #include "ift/linalg/linear_solver.hpp"
-#include "ift/linalg/sparse_lu.hpp"
 #include "ift/sparsity_pattern.hpp"
 
 namespace ift {
 namespace detail {
 
+/// A factorization behind virtual calls, for the solvers `Auto` reaches through a hook.
+class ErasedFactor {
+ public:
+  virtual ~ErasedFactor() = default;
+  /// X with J X = B.
+  virtual Eigen::MatrixXd solve(const Eigen::MatrixXd& b) const = 0;
+  /// X with Jᵀ X = B.
+  virtual Eigen::MatrixXd solve_transposed(const Eigen::MatrixXd& b) const = 0;
+};
+
+/// The sparse LU `Auto` uses (set by `<ift/sparse.hpp>`): factorizes A, with the symbolic analyses
+/// `kept` (or none), estimating the condition number when `estimate`; null when the program has no
+/// sparse LU.
+using SparseLUHook = std::shared_ptr<const ErasedFactor> (*)(const Eigen::SparseMatrix<double>& A,
+                                                             AnalysisState* kept, bool estimate);
+
+/// The one hook of the program (a function-local static: one object across translation units).
+inline SparseLUHook& sparse_lu_for_auto() {
+  static SparseLUHook hook = nullptr;
+  return hook;
+}
+
 /// The factorization `Auto` chose: dense, banded or sparse LU.
 class AutoFactor {
  public:
   using Dense = DenseFactor<Eigen::PartialPivLU<Eigen::MatrixXd>>;
+  using Sparse = std::shared_ptr<const ErasedFactor>;
   explicit AutoFactor(Dense f) : factor_(std::move(f)) {}
   explicit AutoFactor(BandedFactor f) : factor_(std::move(f)) {}
-  explicit AutoFactor(SparseFactor f) : factor_(std::move(f)) {}
+  explicit AutoFactor(Sparse f) : factor_(std::move(f)) {}
 
   /// True when the sparse LU was chosen.
-  bool sparse() const { return std::holds_alternative<SparseFactor>(factor_); }
+  bool sparse() const { return std::holds_alternative<Sparse>(factor_); }
   /// True when the banded LU was chosen.
   bool banded() const { return std::holds_alternative<BandedFactor>(factor_); }
   /// X with J X = B.
   template <class B>
   typename B::PlainObject solve(const B& b) const {
-    return std::visit([&](const auto& f) -> typename B::PlainObject { return f.solve(b); }, factor_);
+    return std::visit([&](const auto& f) -> typename B::PlainObject { return held(f).solve(b); }, factor_);
   }
   /// X with Jᵀ X = B.
   template <class B>
   typename B::PlainObject solve_transposed(const B& b) const {
-    return std::visit([&](const auto& f) -> typename B::PlainObject { return f.solve_transposed(b); },
+    return std::visit([&](const auto& f) -> typename B::PlainObject { return held(f).solve_transposed(b); },
                       factor_);
   }
 
  private:
-  std::variant<Dense, BandedFactor, SparseFactor> factor_;
+  template <class F>
+  static const F& held(const F& f) {
+    return f;
+  }
+  static const ErasedFactor& held(const Sparse& f) { return *f; }
+
+  std::variant<Dense, BandedFactor, Sparse> factor_;
 };
 
 }  // namespace detail
 
 /// Dense LU below `dense_below` unknowns or when the detected pattern is dense, banded LU for a
-/// narrow band, sparse LU otherwise.
+/// narrow band, sparse LU for another sparse pattern (dense LU when the program does not include
+/// `<ift/sparse.hpp>`). The default linear solver of `Implicit<>` and `Newton`.
 struct Auto {
   /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Auto";
@@ -85,9 +125,22 @@ struct Auto {
       const SparsityPattern& p = detail::sparse_structure(jac, analysis);
       const Eigen::Index width = (analysis ? analysis->bandwidth() : bandwidth_of(p)).width();
       if (width <= max_band && 2 * width <= n) return detail::AutoFactor(BandedLU{analysis}.factor(jac));
-      if (p.density() <= max_density) return detail::AutoFactor(SparseLU{analysis}.factor(jac));
+      const detail::SparseLUHook sparse_lu = detail::sparse_lu_for_auto();
+      if (sparse_lu && p.density() <= max_density) {
+        // The implicit rule's J (the one with transposed products) gets the condition estimate.
+        constexpr bool at_solution = requires { jac.transposed(); };
+        return detail::AutoFactor(sparse_lu(detail::sparse_values(jac, analysis),
+                                            analysis ? &analysis->state() : nullptr, at_solution));
+      }
     }
     return detail::AutoFactor(DenseLU{}.factor(jac.dense()));
+  }
+
+  /// Factorizes a J whose size is known at compile time (the fixed-size rules') by dense LU.
+  template <class Derived>
+  requires(Derived::RowsAtCompileTime !=
+           Eigen::Dynamic) auto factor(const Eigen::MatrixBase<Derived>& J) const {
+    return DenseLU{}.factor(J);
   }
 
  private:

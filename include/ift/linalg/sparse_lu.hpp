@@ -15,6 +15,7 @@
 #include <Eigen/SparseCore>
 #include <Eigen/SparseLU>
 
+#include "ift/linalg/auto.hpp"
 #include "ift/linalg/linear_solver.hpp"
 #include "ift/sparsity_pattern.hpp"
 
@@ -78,25 +79,10 @@ struct SparseLU {
       return factorize(expression.derived(), nullptr, true);
   }
 
- private:
   using Decomposition = detail::SparseFactor::Decomposition;
 
-  // A decomposition analysed for A's pattern: with a kept analysis, one of its decompositions that
-  // no factorization still holds (the pool grows only while factors are kept, as on a tape).
-  template <class Sparse>
-  static std::shared_ptr<Decomposition> analysed(const Sparse& A, detail::AnalysisState* kept) {
-    if (kept)
-      for (const std::shared_ptr<void>& d : kept->symbolic)
-        if (d.use_count() == 1) return std::static_pointer_cast<Decomposition>(d);
-    auto lu = std::make_shared<Decomposition>();
-    lu->analyzePattern(A);
-    if (kept) {
-      kept->symbolic.push_back(lu);
-      ++kept->symbolic_analyses;
-    }
-    return lu;
-  }
-
+  /// Factorizes A (analysed with the decompositions `kept`, or afresh) or throws
+  /// `SingularJacobianError`; estimates the condition number when `estimate`.
   template <class Sparse>
   static detail::SparseFactor factorize(const Sparse& A, detail::AnalysisState* kept, bool estimate) {
     detail::require_finite_jacobian(Eigen::Map<const Eigen::VectorXd>(A.valuePtr(), A.nonZeros()), name);
@@ -120,6 +106,43 @@ struct SparseLU {
       detail::require_well_conditioned(detail::rcond_estimate(f, A.cols(), detail::norm1(A)), name);
     return f;
   }
+
+ private:
+  // A decomposition analysed for A's pattern: with a kept analysis, one of its decompositions that
+  // no factorization still holds (the pool grows only while factors are kept, as on a tape).
+  template <class Sparse>
+  static std::shared_ptr<Decomposition> analysed(const Sparse& A, detail::AnalysisState* kept) {
+    if (kept)
+      for (const std::shared_ptr<void>& d : kept->symbolic)
+        if (d.use_count() == 1) return std::static_pointer_cast<Decomposition>(d);
+    auto lu = std::make_shared<Decomposition>();
+    lu->analyzePattern(A);
+    if (kept) {
+      kept->symbolic.push_back(lu);
+      ++kept->symbolic_analyses;
+    }
+    return lu;
+  }
 };
 
+namespace detail {
+
+/// `SparseLU` for `Auto`, behind the hook auto.hpp reads (see the comment there).
+inline std::shared_ptr<const ErasedFactor> sparse_lu_erased(const Eigen::SparseMatrix<double>& A,
+                                                            AnalysisState* kept, bool estimate) {
+  struct Model final : ErasedFactor {
+    explicit Model(SparseFactor f) : factor(std::move(f)) {}
+    SparseFactor factor;
+    Eigen::MatrixXd solve(const Eigen::MatrixXd& b) const override { return factor.solve(b); }
+    Eigen::MatrixXd solve_transposed(const Eigen::MatrixXd& b) const override {
+      return factor.solve_transposed(b);
+    }
+  };
+  return std::make_shared<const Model>(SparseLU::factorize(A, kept, estimate));
+}
+
+/// Sets the hook when the program starts, in every translation unit that includes this header.
+inline const bool sparse_lu_registered_for_auto = (sparse_lu_for_auto() = &sparse_lu_erased, true);
+
+}  // namespace detail
 }  // namespace ift
