@@ -133,6 +133,36 @@ TEST_CASE("the tracer propagates dependency sets by the chain rule's structure",
   CHECK_FALSE(isnan(a));
 }
 
+TEST_CASE("dependency sets held in place and on the heap join and compare alike", "[sparsity]") {
+  // Sums of inputs with random overlaps, built up one input at a time, against std::set: sets cross the
+  // 7 indices held in place in both directions of a join, and equal sets compare equal whichever
+  // storage holds them.
+  std::vector<Tracer> inputs;
+  for (int j = 0; j < 24; ++j) inputs.emplace_back(static_cast<double>(j), j);
+  const auto sum = [&](const std::vector<int>& which) {
+    Tracer t = 0.0;
+    for (const int j : which) t += inputs[static_cast<std::size_t>(j)];
+    return t;
+  };
+  const std::vector<std::vector<int>> groups = {
+      {}, {3}, {0, 5, 9}, {1, 2, 3, 4, 5, 6}, {2, 4, 6}, {7, 8, 9, 10}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 20, 23}};
+  for (const auto& x : groups)
+    for (const auto& y : groups) {
+      const Tracer t = sum(x) * sum(y);
+      std::set<int> expected(x.begin(), x.end());
+      expected.insert(y.begin(), y.end());
+      INFO("sizes " << x.size() << " and " << y.size());
+      CHECK(deps(t) == std::vector<int>(expected.begin(), expected.end()));
+      CHECK(deps(t + t) == deps(t));
+      CHECK(deps(sum(y) * sum(x)) == deps(t));
+    }
+  // {0, …, 6} reached through a union of more than 7 entries (heap) and directly (in place).
+  const Tracer spilled = sum({0, 1, 2, 3}) + sum({3, 4, 5, 6});
+  const Tracer direct = sum({0, 1, 2, 3, 4, 5, 6});
+  CHECK(deps(spilled) == deps(direct));
+  CHECK(deps(spilled + direct) == deps(direct));  // equal sets: the join keeps one
+}
+
 TEST_CASE("a branch on a value gives the pattern of the branch taken", "[sparsity]") {
   const auto relu_mix = [](const auto& x) {
     using S = typename std::decay_t<decltype(x)>::Scalar;
