@@ -9,8 +9,9 @@
 //  * deq_fixed_point: a deep-equilibrium layer x = tanh(W x + θ), W dense with spectral norm 0.9,
 //    n = 100 and 1000, Anderson acceleration.
 //  * large_fixed_point: a banded contraction xᵢ = θᵢ + ¼ tanh(xᵢ₋₁) + ¼ tanh(xᵢ₊₁) + ⅕ sin(xᵢ),
-//    n = 10,000 and 100,000, Anderson; the matrix-free adjoint (GMRES) and the sparse one (pattern
-//    detected, 3 colors, SparseLU) — the dense Jacobian would hold n² = 10¹⁰ entries.
+//    n = 10,000 and 100,000, Anderson; the default adjoint (`Auto`: pattern detected, a band of 3,
+//    BandedLU), the matrix-free one (GMRES) and the sparse one (3 colors, SparseLU) — the dense
+//    Jacobian would hold n² = 10¹⁰ entries.
 //
 // The loss is wᵀx* for a fixed random w; θ = (α, β) for the seed, θ ∈ ℝⁿ otherwise.
 
@@ -164,6 +165,9 @@ void register_large() {
     const bench::Reference reference([banded] { return banded->exact_gradient(); });
     benchmark::RegisterBenchmark(bench::name("large_fixed_point", "primal", n).c_str(),
                                  [=](benchmark::State& s) { bench::primal(s, *banded); });
+    benchmark::RegisterBenchmark(
+        bench::name("large_fixed_point", "implicit_rev_default", n).c_str(),
+        [=](benchmark::State& s) { bench::reverse(s, *banded, ift::Implicit<>{}, reference); });
     benchmark::RegisterBenchmark(
         bench::name("large_fixed_point", "implicit_rev_gmres", n).c_str(),
         [=](benchmark::State& s) { bench::reverse(s, *banded, ift::Implicit<ift::GMRES>{}, reference); });

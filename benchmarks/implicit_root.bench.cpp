@@ -7,9 +7,10 @@
 // implicit gradient costs one more Jacobian and factorization (of ∂g/∂x at x*) and one reverse pass
 // over g, so it should cost about one Newton step more than the primal solve.
 //
-// Two structures of the same solve: dense (`primal`, `implicit_*`: Jacobian by chunked forward
-// duals, dense LU, O(n³)) and sparse (`*_sparse`, `implicit_rev_sparselu`: the tridiagonal pattern
-// detected once, the Jacobian filled by one 4-direction dual pass, sparse LU, O(n)); Newton–Krylov
+// Two structures of the same solve: dense (`primal`, `implicit_*`: `DenseLU` given in Newton and the
+// rule — the default, `Auto`, would see the band — Jacobian by chunked forward duals, O(n³)) and sparse
+// (`*_sparse`, `implicit_rev_sparselu`: the tridiagonal pattern detected once, the Jacobian filled by one
+// 4-direction dual pass, sparse LU, O(n)); Newton–Krylov
 // (`primal_krylov`, `implicit_rev_krylov`: GMRES on JVPs in Newton and VJPs in the adjoint) never
 // forms the Jacobian. The sparse and Krylov paths also run at n = 100,000.
 //
@@ -39,7 +40,7 @@ struct Broyden {
   Eigen::VectorXd direction;
   Eigen::VectorXd start;
 
-  explicit Broyden(Eigen::Index n, ift::Newton newton = {})
+  explicit Broyden(Eigen::Index n, ift::Newton newton = {.linear_solver = ift::DenseLU{}})
       : solver(std::move(newton)),
         theta(random_vector(n, 21, 0.1)),
         w(random_vector(n, 22)),
@@ -88,10 +89,10 @@ void register_broyden() {
     benchmark::RegisterBenchmark(name("broyden_root", "primal", n).c_str(),
                                  [=](benchmark::State& s) { bench::primal(s, *problem); });
     benchmark::RegisterBenchmark(name("broyden_root", "implicit_fwd", n).c_str(), [=](benchmark::State& s) {
-      bench::forward<1>(s, *problem, ift::Implicit<>{}, reference);
+      bench::forward<1>(s, *problem, ift::Implicit<ift::DenseLU>{}, reference);
     });
     benchmark::RegisterBenchmark(name("broyden_root", "implicit_rev", n).c_str(), [=](benchmark::State& s) {
-      bench::reverse(s, *problem, ift::Implicit<>{}, reference);
+      bench::reverse(s, *problem, ift::Implicit<ift::DenseLU>{}, reference);
     });
     benchmark::RegisterBenchmark(
         name("broyden_root", "implicit_rev_gmres", n).c_str(),

@@ -41,8 +41,12 @@ class AnyLinearSolver {
   /// Throws `SingularJacobianError` or `SolverError` as the solver does.
   template <JacobianOperator J>
   Eigen::VectorXd solve(const J& jac, const Eigen::VectorXd& b) const {
-    if (!model_) return Auto{}.factor(jac).solve(b);
-    return model_->solve(Erased<J>(jac), b);
+    // The default sees J behind the same virtual calls as a stored solver: one `Auto::factor` for
+    // every problem of a program, and Newton's J is taken for a step's, not for the solution's (it
+    // has no `transposed()` there), so a banded or sparse step gets no condition estimate.
+    const Erased<J> erased(jac);
+    if (!model_) return Auto{}.factor(static_cast<const Jacobian&>(erased)).solve(b);
+    return model_->solve(erased, b);
   }
 
  private:
