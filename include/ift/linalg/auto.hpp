@@ -127,10 +127,9 @@ struct Auto {
       if (width <= max_band && 2 * width <= n) return detail::AutoFactor(BandedLU{analysis}.factor(jac));
       const detail::SparseLUHook sparse_lu = detail::sparse_lu_for_auto();
       if (sparse_lu && p.density() <= max_density) {
-        // The implicit rule's J (the one with transposed products) gets the condition estimate.
-        constexpr bool at_solution = requires { jac.transposed(); };
         return detail::AutoFactor(sparse_lu(detail::sparse_values(jac, analysis),
-                                            analysis ? &analysis->state() : nullptr, at_solution));
+                                            analysis ? &analysis->state() : nullptr,
+                                            detail::is_rule_jacobian_v<J>));
       }
     }
     return detail::AutoFactor(DenseLU{}.factor(jac.dense()));

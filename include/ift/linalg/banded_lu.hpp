@@ -157,9 +157,7 @@ struct BandedLU {
   detail::BandedFactor factor(const J& jac) const {
     const Bandwidth b = analysis ? (detail::sparse_structure(jac, analysis), analysis->bandwidth())
                                  : bandwidth_of(jac.pattern());
-    // The implicit rule's J (the one with transposed products) gets the condition estimate.
-    constexpr bool at_solution = requires { jac.transposed(); };
-    return factorize(detail::sparse_values(jac, analysis), b, at_solution);
+    return factorize(detail::sparse_values(jac, analysis), b, detail::is_rule_jacobian_v<J>);
   }
 
   /// Factorizes a sparse matrix of doubles, its band read from its entries, with the condition

@@ -47,7 +47,8 @@ namespace ift {
 /// J = ∂c/∂x at a point, handed to a linear solver that takes it whole: its size, products
 /// v ↦ J v, J densely or sparsely, and the pattern of its nonzeros — each formed on request. The
 /// implicit rule's J also has `transposed()`, a callable w ↦ Jᵀ w for the reverse rule's solves
-/// (Newton's J, which is never solved transposed, does not).
+/// (Newton's J, which is never solved transposed, reaches solvers through `AnyLinearSolver`'s
+/// erasure, which has none).
 template <class J>
 concept JacobianOperator = requires(const J& jac, const Eigen::VectorXd& v) {
   { jac.size() } -> std::convertible_to<Eigen::Index>;
@@ -58,6 +59,14 @@ concept JacobianOperator = requires(const J& jac, const Eigen::VectorXd& v) {
 };
 
 namespace detail {
+
+/// True for the implicit rule's J (the one with `transposed()`): its factorization is the one the
+/// sparse and banded solvers give a condition estimate, once per derivative; a Newton step's J is
+/// judged by its pivots only.
+template <class J>
+inline constexpr bool is_rule_jacobian_v = requires(const J& jac) {
+  jac.transposed();
+};
 
 /// A `JacobianOperator` with no definitions: what the concepts below hand a solver to ask whether
 /// it takes J as an operator.

@@ -62,10 +62,8 @@ struct SparseLU {
   /// Factorizes J given as an operator: in the kept pattern when there is an analysis.
   template <JacobianOperator J>
   detail::SparseFactor factor(const J& jac) const {
-    // The implicit rule's J (the one with transposed products) gets the condition estimate.
-    constexpr bool at_solution = requires { jac.transposed(); };
     return factorize(detail::sparse_values(jac, analysis), analysis ? &analysis->state() : nullptr,
-                     at_solution);
+                     detail::is_rule_jacobian_v<J>);
   }
 
   /// Factorizes J (any sparse expression of doubles) or throws `SingularJacobianError`. A template
