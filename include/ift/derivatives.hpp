@@ -58,6 +58,12 @@ Eigen::Matrix<S, V::SizeAtCompileTime, 1> lift_input(const V& x) {
   return out;
 }
 
+/// f's output already a flat vector of S, as an rvalue: moved, not copied.
+template <class S>
+Eigen::VectorX<S> flat_output(Eigen::VectorX<S>&& y) {
+  return std::move(y);
+}
+
 /// f's output as a flat vector of S: a scalar, an Eigen object or expression, or a parameter tree.
 template <class S, class Y>
 Eigen::VectorX<S> flat_output(const Y& y) {

@@ -31,7 +31,7 @@ struct GradientConditions : JacobianShortcut, VjpShortcut {
   template <class V, class Theta>
   auto on_flat(const V& x, const Theta& theta) const {
     using D = typename V::Scalar;
-    return objective(unflat<X>(VectorX<D>(x)), rebind<D>(theta));
+    return objective(state_of<X>(x), rebind<D>(theta));
   }
 
   template <class Q, class Theta>

@@ -65,14 +65,13 @@ struct ProximalConditions : JacobianShortcut, VjpShortcut {
   template <class V, class Theta>
   auto smooth_on_flat(const V& x, const Theta& theta) const {
     using D = typename V::Scalar;
-    return smooth(unflat<X>(VectorX<D>(x)), rebind<D>(theta));
+    return smooth(state_of<X>(x), rebind<D>(theta));
   }
   /// The map as a function of a flat y.
   template <class V, class Theta>
   auto map_on_flat(const V& y, const Theta& theta) const {
     using D = typename V::Scalar;
-    return VectorX<D>(
-        flat(apply_map<Kind>(map, unflat<X>(VectorX<D>(y)), constant_of<D>(eta), rebind<D>(theta))));
+    return VectorX<D>(flat(apply_map<Kind>(map, state_of<X>(y), constant_of<D>(eta), rebind<D>(theta))));
   }
 
   template <class Q, class Theta>

@@ -21,11 +21,12 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <ostream>
 #include <span>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include <Eigen/Core>
 
@@ -43,36 +44,53 @@ class IndexSet {
   static constexpr std::size_t inline_size = 7;
 
   IndexSet() = default;
-  explicit IndexSet(int index) : small_{index}, size_(1) {}
-
-  std::span<const int> view() const {
-    return large_.empty() ? std::span<const int>(small_.data(), size_) : std::span<const int>(large_);
+  explicit IndexSet(int index) : size_(1) { small_[0] = index; }
+  // The in-place case copies 32 bytes and allocates nothing; only a large set owns heap memory.
+  IndexSet(const IndexSet& other) : small_(other.small_), size_(other.size_) {
+    if (other.large_) {
+      large_ = std::make_unique_for_overwrite<int[]>(size_);
+      std::copy_n(other.large_.get(), size_, large_.get());
+    }
   }
-  bool empty() const { return size_ == 0 && large_.empty(); }
+  IndexSet(IndexSet&&) noexcept = default;
+  IndexSet& operator=(const IndexSet& other) {
+    if (this != &other) *this = IndexSet(other);
+    return *this;
+  }
+  IndexSet& operator=(IndexSet&&) noexcept = default;
+  ~IndexSet() = default;
+
+  std::span<const int> view() const { return {large_ ? large_.get() : small_.data(), size_}; }
+  bool empty() const { return size_ == 0; }
 
   /// a ∪ b, by one merge.
   static IndexSet joined(const IndexSet& a, const IndexSet& b) {
     const std::span<const int> x = a.view(), y = b.view();
     IndexSet out;
-    if (x.size() + y.size() <= inline_size) {
-      out.size_ = static_cast<std::size_t>(
-          std::set_union(x.begin(), x.end(), y.begin(), y.end(), out.small_.begin()) - out.small_.begin());
-    } else {
-      out.large_.resize(x.size() + y.size());
-      out.large_.resize(static_cast<std::size_t>(
-          std::set_union(x.begin(), x.end(), y.begin(), y.end(), out.large_.begin()) - out.large_.begin()));
+    int* to = out.small_.data();
+    if (x.size() + y.size() > inline_size) {
+      out.large_ = std::make_unique_for_overwrite<int[]>(x.size() + y.size());
+      to = out.large_.get();
+    }
+    out.size_ = static_cast<std::uint32_t>(std::set_union(x.begin(), x.end(), y.begin(), y.end(), to) - to);
+    if (out.large_ && out.size_ <= inline_size) {  // the sets overlapped: back in place
+      std::copy_n(to, out.size_, out.small_.data());
+      out.large_.reset();
     }
     return out;
   }
   friend bool operator==(const IndexSet& a, const IndexSet& b) {
-    const std::span<const int> x = a.view(), y = b.view();
-    return std::equal(x.begin(), x.end(), y.begin(), y.end());
+    if (a.size_ != b.size_) return false;
+    const int *x = a.view().data(), *y = b.view().data();
+    for (std::uint32_t k = 0; k < a.size_; ++k)
+      if (x[k] != y[k]) return false;
+    return true;
   }
 
  private:
   std::array<int, inline_size> small_{};
-  std::size_t size_ = 0;    // entries in small_ (when large_ is empty)
-  std::vector<int> large_;  // the set, when it did not fit in small_
+  std::uint32_t size_ = 0;        // entries, in small_ or in large_
+  std::unique_ptr<int[]> large_;  // the set, when it does not fit in small_
 };
 
 }  // namespace detail
@@ -178,17 +196,12 @@ class Tracer {
   }
 
  private:
-  static Tracer with(double value, const Tracer& a) {
-    Tracer out(value);
-    out.deps_ = a.deps_;
-    return out;
-  }
+  Tracer(double value, detail::IndexSet deps) : value_(value), deps_(std::move(deps)) {}
+  static Tracer with(double value, const Tracer& a) { return Tracer(value, a.deps_); }
   static Tracer joined(double value, const Tracer& a, const Tracer& b) {
     if (b.deps_.empty() || a.deps_ == b.deps_) return with(value, a);
     if (a.deps_.empty()) return with(value, b);
-    Tracer out(value);
-    out.deps_ = detail::IndexSet::joined(a.deps_, b.deps_);
-    return out;
+    return Tracer(value, detail::IndexSet::joined(a.deps_, b.deps_));
   }
 
   double value_ = 0.0;

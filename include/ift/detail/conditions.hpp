@@ -42,6 +42,12 @@ auto flat(const X& x) {
   }
 }
 
+/// A flat vector that arrives as an rvalue of the working form is moved, not copied.
+template <class T>
+VectorX<T> flat(VectorX<T>&& x) {
+  return std::move(x);
+}
+
 /// A flat vector back in the shape of the state type `X`, with the vector's scalar.
 template <class X, class V>
 auto unflat(const V& v) {
@@ -51,6 +57,17 @@ auto unflat(const V& v) {
   } else {
     return rebind_t<Q, X>(v);
   }
+}
+
+/// A flat vector seen as the state type `X`, for one call of the user's function: the vector
+/// itself when it already is that type (a dynamic vector state — no copy of n AD scalars per
+/// evaluation), else `unflat`'s copy. Use only within the full expression of the call.
+template <class X, class V>
+decltype(auto) state_of(const V& v) {
+  if constexpr (!Scalar<X> && std::is_same_v<rebind_t<typename V::Scalar, X>, V>)
+    return (v);
+  else
+    return unflat<X>(v);
 }
 
 /// Every leaf's value as `double`, whatever the nesting: the tree the primal solver sees.
@@ -72,7 +89,7 @@ struct Conditions {
   C c;
   template <class Q, class Theta>
   VectorX<Q> operator()(const VectorX<Q>& x, const Theta& theta) const {
-    return flat(c(unflat<X>(x), theta));
+    return flat(c(state_of<X>(x), theta));
   }
 };
 
@@ -105,7 +122,10 @@ class ConditionsJacobian {
   template <class V>
   auto operator()(const V& x) const {
     using D = typename V::Scalar;
-    return conds_(VectorX<D>(x), rebind<D>(theta_));
+    if constexpr (std::is_same_v<V, VectorX<D>>)
+      return conds_(x, rebind<D>(theta_));
+    else
+      return conds_(VectorX<D>(x), rebind<D>(theta_));
   }
 
   /// J densely, in T arithmetic. A closed form is formed once and kept: `Auto` reads the pattern of
