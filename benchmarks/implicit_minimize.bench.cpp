@@ -4,8 +4,10 @@
 // p = 10 and 100 features (L-BFGS from w = 0, λ = 0.1), and the validation loss
 // V(λ) = 1/(2m)‖X_v w*(λ) − y_v‖² on as many held-out samples; θ = λ, so forward methods compute
 // the whole (one-component) hypergradient dV/dλ. The implicit rule solves with the Hessian
-// Xᵀ X/m + λI at w*: `implicit_*` form it (one reverse-over-forward pass per feature),
-// `implicit_rev_gmres` and `implicit_rev_cg` apply it matrix-free (one such pass per product);
+// Xᵀ X/m + λI at w*: `implicit_fwd` and `implicit_rev` with the default (`Auto`: the Hessian formed
+// below 32 features, conjugate gradients on Hessian-vector products from 32), `implicit_rev_dense`
+// forms it (one reverse-over-forward pass per feature), `implicit_rev_gmres` and `implicit_rev_cg`
+// apply it matrix-free (one such pass per product);
 // unrolling differentiates every L-BFGS step and line search.
 //
 // Unrolled reverse mode on p = 100 records the forward-mode gradient of the objective (p/8 passes of
@@ -64,7 +66,7 @@ struct Ridge {
 
 void register_ridge() {
   using bench::name;
-  for (const long p : {10L, 100L}) {
+  for (const long p : {10L, 30L, 100L}) {
     const auto problem = std::make_shared<const Ridge>(p);
     const bench::Reference reference = bench::dense_reference(problem);
     benchmark::RegisterBenchmark(name("ridge_minimize", "primal", p).c_str(),
@@ -75,6 +77,9 @@ void register_ridge() {
     benchmark::RegisterBenchmark(name("ridge_minimize", "implicit_rev", p).c_str(), [=](benchmark::State& s) {
       bench::reverse(s, *problem, ift::Implicit<>{}, reference);
     });
+    benchmark::RegisterBenchmark(
+        name("ridge_minimize", "implicit_rev_dense", p).c_str(),
+        [=](benchmark::State& s) { bench::reverse(s, *problem, ift::Implicit<ift::DenseLU>{}, reference); });
     benchmark::RegisterBenchmark(
         name("ridge_minimize", "implicit_rev_gmres", p).c_str(),
         [=](benchmark::State& s) { bench::reverse(s, *problem, ift::Implicit<ift::GMRES>{}, reference); });

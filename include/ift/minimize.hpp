@@ -20,7 +20,7 @@ namespace detail {
 /// The stationarity conditions c(x, θ) = ∇ₓL(x, θ) of an objective L, with the two shortcuts the
 /// implicit core uses: ∂c/∂x is the Hessian, and VJPs come from one reverse-over-forward pass.
 template <class L, class X>
-struct GradientConditions : JacobianShortcut, VjpShortcut {
+struct GradientConditions : JacobianShortcut, VjpShortcut, SymmetricJacobian {
   /// c for the objective `L{a}` (an objective, or what `L` is made of).
   template <class A>
   requires(!std::is_same_v<std::remove_cvref_t<A>, GradientConditions>) explicit GradientConditions(A&& a)

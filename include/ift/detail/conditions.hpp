@@ -96,6 +96,9 @@ struct Conditions {
 /// Opt-in: the conditions have `jacobian_x(x, θ)`, ∂c/∂x in the scalar of x, cheaper than forward
 /// passes (the Hessian of an objective; A of a linear system).
 struct JacobianShortcut {};
+/// Opt-in: ∂c/∂x is symmetric (the conditions are a gradient, ∂c/∂x a Hessian), so products with
+/// it may be taken by the VJP and `Auto` may solve with conjugate gradients.
+struct SymmetricJacobian {};
 /// Opt-in: the conditions have `vjp(x, θ, w)`, the pair ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) on doubles, cheaper
 /// than recording c on a tape.
 struct VjpShortcut {};
@@ -115,6 +118,9 @@ class ConditionsJacobian {
  public:
   ConditionsJacobian(Conds conds, VectorX<T> x, Theta theta, std::shared_ptr<SparsityCache> cache = {})
       : conds_(std::move(conds)), x_(std::move(x)), theta_(std::move(theta)), cache_(std::move(cache)) {}
+
+  /// True when the conditions say J is symmetric.
+  static constexpr bool symmetric = std::is_base_of_v<SymmetricJacobian, Conds>;
 
   /// n, the number of unknowns.
   Eigen::Index size() const { return x_.size(); }

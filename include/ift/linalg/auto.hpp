@@ -37,21 +37,12 @@
 
 #include "ift/linalg/banded_lu.hpp"
 #include "ift/linalg/dense.hpp"
+#include "ift/linalg/hessian_cg.hpp"
 #include "ift/linalg/linear_solver.hpp"
 #include "ift/sparsity_pattern.hpp"
 
 namespace ift {
 namespace detail {
-
-/// A factorization behind virtual calls, for the solvers `Auto` reaches through a hook.
-class ErasedFactor {
- public:
-  virtual ~ErasedFactor() = default;
-  /// X with J X = B.
-  virtual Eigen::MatrixXd solve(const Eigen::MatrixXd& b) const = 0;
-  /// X with Jᵀ X = B.
-  virtual Eigen::MatrixXd solve_transposed(const Eigen::MatrixXd& b) const = 0;
-};
 
 /// The sparse LU `Auto` uses (set by `<ift/sparse.hpp>`): factorizes A, with the symbolic analyses
 /// `kept` (or none), estimating the condition number when `estimate`; null when the program has no
@@ -65,19 +56,27 @@ inline SparseLUHook& sparse_lu_for_auto() {
   return hook;
 }
 
-/// The factorization `Auto` chose: dense, banded or sparse LU.
+/// The factorization `Auto` chose: dense, banded or sparse LU, or CG on a Hessian.
 class AutoFactor {
  public:
   using Dense = DenseFactor<Eigen::PartialPivLU<Eigen::MatrixXd>>;
-  using Sparse = std::shared_ptr<const ErasedFactor>;
-  explicit AutoFactor(Dense f) : factor_(std::move(f)) {}
-  explicit AutoFactor(BandedFactor f) : factor_(std::move(f)) {}
-  explicit AutoFactor(Sparse f) : factor_(std::move(f)) {}
+  /// The sparse LU, from the hook.
+  struct Sparse {
+    std::shared_ptr<const ErasedFactor> factor;
+  };
+  /// CG on products with a symmetric J (hessian_cg.hpp).
+  struct ConjugateGradients {
+    std::shared_ptr<const ErasedFactor> factor;
+  };
+  template <class F>
+  explicit AutoFactor(F f) : factor_(std::move(f)) {}
 
   /// True when the sparse LU was chosen.
   bool sparse() const { return std::holds_alternative<Sparse>(factor_); }
   /// True when the banded LU was chosen.
   bool banded() const { return std::holds_alternative<BandedFactor>(factor_); }
+  /// True when conjugate gradients were chosen (for a symmetric J).
+  bool conjugate_gradients() const { return std::holds_alternative<ConjugateGradients>(factor_); }
   /// X with J X = B.
   template <class B>
   typename B::PlainObject solve(const B& b) const {
@@ -95,9 +94,11 @@ class AutoFactor {
   static const F& held(const F& f) {
     return f;
   }
-  static const ErasedFactor& held(const Sparse& f) { return *f; }
+  template <class F>
+  requires requires(const F& f) { *f.factor; }
+  static const ErasedFactor& held(const F& f) { return *f.factor; }
 
-  std::variant<Dense, BandedFactor, Sparse> factor_;
+  std::variant<Dense, BandedFactor, Sparse, ConjugateGradients> factor_;
 };
 
 }  // namespace detail
@@ -114,6 +115,12 @@ struct Auto {
   double max_density = 0.05;
   /// The banded LU is used when the band kl + ku + 1 has at most this many diagonals (and at most n/2).
   Eigen::Index max_band = 32;
+  /// A symmetric J (the Hessian of a minimizer's rule) of at least this many unknowns is solved by
+  /// conjugate gradients on Hessian-vector products, by its dense LU when CG cannot finish within
+  /// the cost of forming it (hessian_cg.hpp).
+  Eigen::Index cg_from = 32;
+  /// CG's bound on the relative residual ‖b − J x‖ / ‖b‖.
+  double cg_tol = 1e-12;
   /// The structure kept across solves, handed to the banded or sparse LU (see `SparseAnalysis`).
   std::optional<SparseAnalysis> analysis{};
 
@@ -121,15 +128,20 @@ struct Auto {
   template <JacobianOperator J>
   detail::AutoFactor factor(const J& jac) const {
     const Eigen::Index n = jac.size();
+    if constexpr (detail::is_symmetric_jacobian_v<J>) {
+      if (n >= cg_from && !analysis)
+        return detail::AutoFactor(detail::AutoFactor::ConjugateGradients{
+            std::make_shared<const detail::HessianFactor<J>>(jac, cg_tol)});
+    }
     if (n >= dense_below && (analysis || !dense_column(jac))) {
       const SparsityPattern& p = detail::sparse_structure(jac, analysis);
       const Eigen::Index width = (analysis ? analysis->bandwidth() : bandwidth_of(p)).width();
       if (width <= max_band && 2 * width <= n) return detail::AutoFactor(BandedLU{analysis}.factor(jac));
       const detail::SparseLUHook sparse_lu = detail::sparse_lu_for_auto();
       if (sparse_lu && p.density() <= max_density) {
-        return detail::AutoFactor(sparse_lu(detail::sparse_values(jac, analysis),
-                                            analysis ? &analysis->state() : nullptr,
-                                            detail::is_rule_jacobian_v<J>));
+        return detail::AutoFactor(detail::AutoFactor::Sparse{
+            sparse_lu(detail::sparse_values(jac, analysis), analysis ? &analysis->state() : nullptr,
+                      detail::is_rule_jacobian_v<J>)});
       }
     }
     return detail::AutoFactor(DenseLU{}.factor(jac.dense()));

@@ -68,6 +68,23 @@ inline constexpr bool is_rule_jacobian_v = requires(const J& jac) {
   jac.transposed();
 };
 
+/// A factorization behind virtual calls: what `Auto` holds when its choice depends on types it
+/// does not name (the sparse LU a hook provides, CG on the rule's own J).
+class ErasedFactor {
+ public:
+  virtual ~ErasedFactor() = default;
+  /// X with J X = B.
+  virtual Eigen::MatrixXd solve(const Eigen::MatrixXd& b) const = 0;
+  /// X with Jᵀ X = B.
+  virtual Eigen::MatrixXd solve_transposed(const Eigen::MatrixXd& b) const = 0;
+};
+
+/// True for a J that says it is symmetric (`J::symmetric`, the Hessian of a minimizer's rule).
+template <class J>
+inline constexpr bool is_symmetric_jacobian_v = requires {
+  requires J::symmetric;
+};
+
 /// A `JacobianOperator` with no definitions: what the concepts below hand a solver to ask whether
 /// it takes J as an operator.
 struct JacobianArchetype {
