@@ -154,6 +154,38 @@ TEST_CASE("tiny problems: a singular Jacobian on the fixed-size path is an error
                   ift::SingularJacobianError);
 }
 
+namespace {
+
+// Auto's factorization of a J of fixed size n ≤ 4 (its closed-form inverse) against the pivoted LU.
+template <int n>
+void check_inverse_factor() {
+  Eigen::Matrix<double, n, n> J;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j)
+      J(i, j) = std::cos(1.0 + 2.0 * i + 3.0 * j * j) + (i == (j + 1) % n ? 2.0 : 0.0);
+  const Eigen::Matrix<double, n, 3> b = Eigen::Matrix<double, n, 3>::Random();
+  const auto f = ift::Auto{}.factor(J);
+  const Eigen::Matrix<double, n, 3> x = J.partialPivLu().solve(b), xt = J.transpose().partialPivLu().solve(b);
+  CHECK((f.solve(b) - x).norm() <= 1e-13 * x.norm());
+  CHECK((f.solve_transposed(b) - xt).norm() <= 1e-13 * xt.norm());
+  Eigen::Matrix<double, n, n> bad = J;
+  bad(n - 1, 0) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_AS(ift::Auto{}.factor(bad), ift::SingularJacobianError);
+  bad = J;
+  bad.row(n - 1) = bad.row(0) * (1.0 + std::numeric_limits<double>::epsilon());
+  if (n > 1) CHECK_THROWS_AS(ift::Auto{}.factor(bad), ift::SingularJacobianError);
+  CHECK_THROWS_AS(ift::Auto{}.factor(Eigen::Matrix<double, n, n>::Zero().eval()), ift::SingularJacobianError);
+}
+
+}  // namespace
+
+TEST_CASE("tiny problems: Auto factorizes a fixed-size J of up to 4 x 4 by its inverse", "[implicit][tiny]") {
+  check_inverse_factor<1>();
+  check_inverse_factor<2>();
+  check_inverse_factor<3>();
+  check_inverse_factor<4>();
+}
+
 TEST_CASE("tiny problems: reverse mode keeps the rule in fixed-size storage", "[implicit][tiny]") {
   // One reverse sweep per output gives a row of the seed's Jacobian. On the fixed-size path the rule's
   // only heap is the list of θ's tape inputs; ∂c/∂θ comes from a forward pass, so no nested tape is

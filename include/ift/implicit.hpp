@@ -382,19 +382,21 @@ constexpr bool fixed_size_reverse() {
   return is_var_v<tree_scalar_t<P>> && fixed_size_conditions<Conds, X, P, LS>();
 }
 
-/// ∂c/∂x at doubles (x, θ) of a fixed-size state, by one forward pass on `Dual<double, n>`, after
-/// checking that c is finite there.
+/// ∂c/∂x at doubles (x, θ) of a fixed-size state, by one forward pass on `Dual<double, n>`, whose
+/// values (c itself, computed in the same double arithmetic) are checked finite.
 template <int n, class X, class C, class Theta>
 Eigen::Matrix<double, n, n> fixed_jacobian_x(const C& c, const Eigen::Matrix<double, n, 1>& x,
                                              const Theta& theta_d) {
   using D = Dual<double, n>;
-  if (!fixed_column<n>(c(unflat<X>(x), theta_d)).allFinite())
-    throw std::invalid_argument("ift::implicit: the conditions c(x*, theta) are not finite");
   Eigen::Matrix<D, n, 1> x_seeded;
   for (int i = 0; i < n; ++i) x_seeded(i) = D(x(i), Eigen::Matrix<double, n, 1>::Unit(i));
   const Eigen::Matrix<D, n, 1> r_x = fixed_column<n>(c(unflat<X>(x_seeded), rebind<D>(theta_d)));
   Eigen::Matrix<double, n, n> J;
-  for (int i = 0; i < n; ++i) J.row(i) = r_x(i).v.transpose();
+  for (int i = 0; i < n; ++i) {
+    if (!std::isfinite(r_x(i).value()))
+      throw std::invalid_argument("ift::implicit: the conditions c(x*, theta) are not finite");
+    J.row(i) = r_x(i).v.transpose();
+  }
   return J;
 }
 

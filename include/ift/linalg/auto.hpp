@@ -5,7 +5,8 @@
 //
 // Below `dense_below` unknowns the dense LU is used straight away (no pattern detection: a dense
 // factorization of a small matrix costs less than looking at it), and so is it for a J of a size known
-// at compile time (the fixed-size rules' matrices, ≤ 16 × 16). Above, one column of J (one forward
+// at compile time (the fixed-size rules' matrices, ≤ 16 × 16) — up to 4 × 4 its closed-form inverse,
+// with the exact condition number. Above, one column of J (one forward
 // pass) tells a dense J, which is then formed densely without detection; otherwise the pattern is
 // detected (one tracer run of c, once per solve, or never with a kept `analysis`) and
 //  * its band kl + ku + 1 is at most `max_band` and at most half of n → `BandedLU`: the Jacobian
@@ -30,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -147,11 +149,17 @@ struct Auto {
     return detail::AutoFactor(DenseLU{}.factor(jac.dense()));
   }
 
-  /// Factorizes a J whose size is known at compile time (the fixed-size rules') by dense LU.
+  /// Factorizes a J whose size is known at compile time (the fixed-size rules'): up to 4 × 4 by its
+  /// closed-form inverse, larger by dense LU.
   template <class Derived>
   requires(Derived::RowsAtCompileTime !=
            Eigen::Dynamic) auto factor(const Eigen::MatrixBase<Derived>& J) const {
-    return DenseLU{}.factor(J);
+    constexpr int n = Derived::RowsAtCompileTime;
+    if constexpr (n <= 4 && Derived::ColsAtCompileTime == n &&
+                  std::is_same_v<typename Derived::Scalar, double>)
+      return detail::factor_by_inverse<n>(J.eval(), DenseLU::name);
+    else
+      return DenseLU{}.factor(J);
   }
 
  private:
