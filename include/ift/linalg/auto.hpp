@@ -146,7 +146,10 @@ struct Auto {
                       detail::is_rule_jacobian_v<J>)});
       }
     }
-    return detail::AutoFactor(DenseLU{}.factor(jac.dense()));
+    if constexpr (detail::is_rule_jacobian_v<J>)
+      return detail::AutoFactor(DenseLU{}.factor(jac.dense()));
+    else
+      return detail::AutoFactor(detail::dense_lu_of_step(jac.dense(), DenseLU::name));
   }
 
   /// Factorizes a J whose size is known at compile time (the fixed-size rules'): up to 4 × 4 by its
