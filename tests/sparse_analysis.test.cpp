@@ -128,3 +128,67 @@ TEST_CASE("a kept analysis refuses Jacobians it does not describe", "[analysis]"
   CHECK_THROWS_AS(ift::minimize(objective, Eigen::Vector4d::Zero(), p, ift::NewtonMin{}, adjoint),
                   std::invalid_argument);
 }
+
+namespace {
+
+// Broyden's system with, when `far` is set, a term coupling xᵢ to x_{(i + n/2) mod n} where xᵢ < −0.1:
+// off at x0 = 0, on at the solution (whose entries are near −0.5), so the pattern Newton detects at x0
+// is not the pattern at x*. Counts its runs on tracers (pattern detections).
+struct Branchy {
+  bool far = false;
+  int* tracer_runs = nullptr;
+  template <class V, class P>
+  auto operator()(const V& x, const P& theta) const {
+    using S = typename V::Scalar;
+    if constexpr (std::is_same_v<S, ift::Tracer>) ++*tracer_runs;
+    Eigen::VectorX<S> g = broyden(x, theta);
+    const Eigen::Index n = x.size();
+    if (far)
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (x(i) < -0.1) g(i) += 0.05 * x((i + n / 2) % n);
+    return g;
+  }
+};
+
+/// ∇θ(Σ x*) by reverse mode, with the default solver and rule, or (`own_solver`) with Newton run as a
+/// user's solver, which hands no structure to the rule.
+Eigen::VectorXd branchy_gradient(const Branchy& g, const Eigen::VectorXd& theta, bool own_solver) {
+  ift::Tape tape;
+  const Eigen::VectorX<ift::Var> p = theta.cast<ift::Var>();
+  const Eigen::VectorXd x0 = Eigen::VectorXd::Zero(theta.size());
+  const ift::Newton newton{.tol = 1e-12};
+  const auto x = own_solver
+                     ? ift::root(g, x0, p, [&](auto& f, const auto& x) { return newton.solve(f, x); }).x
+                     : ift::root(g, x0, p, newton).x;
+  return tape.gradient(x.sum(), p);
+}
+
+}  // namespace
+
+TEST_CASE("the implicit rule reuses the pattern Newton detected, after checking it at the solution",
+          "[analysis]") {
+  const Eigen::VectorXd theta = Eigen::VectorXd::LinSpaced(60, -0.1, 0.2);
+  int runs = 0;
+  SECTION("same pattern at x0 and x*: one detection per solve, the same numbers as two") {
+    const Branchy g{false, &runs};
+    const Eigen::VectorXd reused = branchy_gradient(g, theta, false);
+    CHECK(runs == 1);
+    runs = 0;
+    const Eigen::VectorXd fresh = branchy_gradient(g, theta, true);
+    CHECK(runs == 2);
+    CHECK(reused == fresh);
+  }
+  SECTION("the branches change between x0 and x*: the check rejects Newton's pattern") {
+    const Branchy g{true, &runs};
+    const Eigen::VectorXd reused = branchy_gradient(g, theta, false);
+    CHECK(runs == 2);
+    // The reference: the dense rule, which reads no pattern.
+    ift::Tape tape;
+    const Eigen::VectorX<ift::Var> p = theta.cast<ift::Var>();
+    const auto x = ift::root(g, Eigen::VectorXd::Zero(60).eval(), p, ift::Newton{.tol = 1e-12},
+                             ift::Implicit<ift::DenseLU>{})
+                       .x;
+    const Eigen::VectorXd dense = tape.gradient(x.sum(), p);
+    CHECK((reused - dense).norm() <= 1e-10 * dense.norm());
+  }
+}

@@ -128,18 +128,20 @@ std::pair<Eigen::VectorXd, Eigen::VectorXd> conditions_vjp(const Conds& conds, c
 /// The factorization of ∂c/∂x at doubles (x, θ) by `ls`: the one factorization the rule uses at
 /// every AD level.
 template <class Conds, class Theta, class LS>
-auto factor_conditions(const Conds& conds, const Eigen::VectorXd& x, const Theta& theta, const LS& ls) {
-  return factorize(ls, ConditionsJacobian<Conds, Theta>(conds, x, theta));
+auto factor_conditions(const Conds& conds, const Eigen::VectorXd& x, const Theta& theta, const LS& ls,
+                       const std::shared_ptr<SparsityCache>& structure = {}) {
+  return factorize(ls, ConditionsJacobian<Conds, Theta>(conds, x, theta, structure));
 }
 
-/// `given` when the caller has a factorization on doubles, else a new one.
+/// `given` when the caller has a factorization on doubles, else a new one (with the sparsity
+/// `structure` a solver learnt, if any).
 template <class Conds, class Theta, class LS, class Factor>
 decltype(auto) factor_or_given(const Conds& conds, const Eigen::VectorXd& x, const Theta& theta, const LS& ls,
-                               const Factor& given) {
+                               const Factor& given, const std::shared_ptr<SparsityCache>& structure) {
   if constexpr (!std::is_same_v<Factor, NoFactor>)
     return (given);
   else
-    return factor_conditions(conds, x, theta, ls);
+    return factor_conditions(conds, x, theta, ls, structure);
 }
 
 /// The number of AD levels of a scalar: 0 for `double`, 1 for `Var`, 1 + that of T for `Dual<T, N>`.
@@ -475,10 +477,11 @@ auto fixed_reverse(const C& c, const X& x_star, const P& theta, const LS& ls) {
 }
 
 /// x* with derivatives attached by the implicit rule; `given` is a factorization of ∂c/∂x at x* on
-/// doubles that the caller already has, or `NoFactor{}`.
+/// doubles that the caller already has, or `NoFactor{}`; `structure`, the sparsity structure the solver
+/// learnt of ∂c/∂x elsewhere (checked at x* before use), or null.
 template <class Conds, class X, class P, class LS, class Factor = NoFactor>
 auto implicit_conditions(const Conds& conds, const X& x_star, const P& theta, const LS& ls,
-                         const Factor& given = {}) {
+                         const Factor& given = {}, const std::shared_ptr<SparsityCache>& structure = {}) {
   using S = tree_scalar_t<P>;
   if constexpr (std::is_arithmetic_v<S>) {
     return x_star;
@@ -494,7 +497,7 @@ auto implicit_conditions(const Conds& conds, const X& x_star, const P& theta, co
       return unflat<X>(implicit_flat(
           conds, x, theta, factor_conditions(conds, x, theta_d, Division{linear_solver_name<LS>()})));
     } else {
-      decltype(auto) factor = factor_or_given(conds, x, theta_d, ls, given);
+      decltype(auto) factor = factor_or_given(conds, x, theta_d, ls, given, structure);
       return unflat<X>(implicit_flat(conds, x, theta, factor));
     }
   }

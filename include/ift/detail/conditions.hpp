@@ -11,6 +11,7 @@
 // error, never a silent fall back to the slow path.
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -104,10 +105,15 @@ struct SymmetricJacobian {};
 struct VjpShortcut {};
 
 /// What the sparse path learns of J's structure: kept for the whole solve, since the pattern of
-/// ∂c/∂x does not change from one Newton step to the next.
+/// ∂c/∂x does not change from one Newton step to the next, and handed on to the implicit rule.
 struct SparsityCache {
   std::optional<SparsityPattern> pattern;
   ColumnColoring coloring;
+  /// The pattern was detected at another point (Newton's x0) than the one J is now taken at (x*): it
+  /// holds there only if c takes the same branches, so it is checked before use.
+  bool detected_elsewhere = false;
+  /// J filled in the pattern by that check, for the `sparse()` that follows it.
+  std::optional<Eigen::SparseMatrix<double>> filled;
 };
 
 /// J = ∂c/∂x at (x, θ), θ a tree of doubles, x of scalar T (`double`, or an AD scalar for the
@@ -155,9 +161,21 @@ class ConditionsJacobian {
       return TransposedProducts(conds_, x_, theta_);
   }
   /// Which entries of J may be nonzero: from the closed form when there is one, else one tracer run
-  /// of c. Detected once per cache.
+  /// of c. Detected once per cache; a pattern detected at another point is kept when J filled in it
+  /// is J here (`fills_jacobian`), else detected anew.
   const SparsityPattern& pattern() const {
     SparsityCache& cache = this->cache();
+    if (cache.pattern && cache.detected_elsewhere) {
+      cache.detected_elsewhere = false;
+      if constexpr (!std::is_base_of_v<JacobianShortcut, Conds>) {
+        Eigen::SparseMatrix<double> J = sparse_jacobian(*this, x_, *cache.pattern, cache.coloring);
+        if (fills_jacobian(J)) {
+          cache.filled = std::move(J);
+          return *cache.pattern;
+        }
+      }
+      cache.pattern.reset();
+    }
     if (!cache.pattern) {
       if constexpr (std::is_base_of_v<JacobianShortcut, Conds>)
         cache.pattern = sparsity_of(dense());
@@ -173,6 +191,11 @@ class ConditionsJacobian {
       return dense().sparseView();
     } else {
       const SparsityPattern& p = pattern();
+      if (std::optional<Eigen::SparseMatrix<double>>& filled = cache().filled; filled) {
+        Eigen::SparseMatrix<double> J = std::move(*filled);
+        filled.reset();
+        return J;
+      }
       return sparse_jacobian(*this, x_, p, cache().coloring);
     }
   }
@@ -210,6 +233,21 @@ class ConditionsJacobian {
    private:
     Pullback<Conds, Theta> pullback_;
   };
+
+  // Whether J, filled in a pattern detected elsewhere, is ∂c/∂x here: J r against r ↦ ∂c/∂x · r by
+  // one forward pass, r with distinct entries. A nonzero of ∂c/∂x outside the pattern is dropped by
+  // the fill or added to a column j of its color in place of its own column k, so its row of J r
+  // misses J(i, k)·r_k or J(i, k)·(r_k − r_j) — never zero. The rows agree to rounding when the fill
+  // is right.
+  bool fills_jacobian(const Eigen::SparseMatrix<double>& J) const {
+    Eigen::VectorXd r(x_.size());
+    for (Eigen::Index j = 0; j < r.size(); ++j)  // 1 + frac(j / golden ratio): distinct, in [1, 2)
+      r(j) = 1.0 + std::fmod(0.6180339887498949 * static_cast<double>(j + 1), 1.0);
+    const Eigen::VectorXd exact = apply(r);
+    const Eigen::VectorXd filled = J * r;
+    const Eigen::ArrayXd scale = (J.cwiseAbs() * r).array() + exact.array().abs();
+    return ((exact - filled).array().abs() <= 1e-12 * scale).all();
+  }
 
   SparsityCache& cache() const {
     if (!cache_) cache_ = std::make_shared<SparsityCache>();

@@ -6,6 +6,7 @@
 #include <concepts>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <span>
 #include <sstream>
 #include <stdexcept>
@@ -143,13 +144,15 @@ auto bind_parameters(const Problem& problem, const Theta& theta) {
 /// Runs a built-in solver, or a user's callable `solve(fp, x0)` returning the state or a `Solution`
 /// of it (its convergence measure is then evaluated here, so every result reports one).
 template <class Problem, class Solver, class Fp, class X, class Theta>
-Solution<X> run_solver(const Problem& problem, const Solver& solver, Fp& fp, const X& x0,
-                       const Theta& theta) {
+Solution<X> run_solver(const Problem& problem, const Solver& solver, Fp& fp, const X& x0, const Theta& theta,
+                       const std::shared_ptr<SparsityCache>& structure = {}) {
   if constexpr (BuiltinSolver<Solver>) {
     static_assert(
         Solver::kind == Problem::kind,
         "ift: this solver is written for another kind of problem (for example a root solver passed to "
         "ift::fixed_point); see the solver's `kind`");
+    if constexpr (requires { solver.solve(fp, x0, structure); })
+      if (structure) return solver.solve(fp, x0, structure);
     return solver.solve(fp, x0);
   } else {
     static_assert(
@@ -209,13 +212,22 @@ auto solve(const Problem& problem, const X& x0, const P& theta, const Solver& so
                     "ift: the adjoint must be ift::Implicit<LinearSolver> or ift::Unrolled");
       const auto theta_d = base_values(theta);
       auto fp = bind_parameters(problem, theta_d);
-      const Solution<X> s = run_solver(problem, solver, fp, x0, theta_d);
+      // A solver that learns J's sparsity structure (Newton's sparse path) keeps it here for the rule,
+      // which checks it at x* before use: one detection per solve instead of two.
+      std::shared_ptr<SparsityCache> structure;
+      if constexpr (
+          requires { requires X::SizeAtCompileTime == Eigen::Dynamic; } &&
+          requires { solver.solve(fp, x0, structure); })
+        structure = std::make_shared<SparsityCache>();
+      const Solution<X> s = run_solver(problem, solver, fp, x0, theta_d, structure);
       check(s, name, throws_on_failure(solver));
       if (!s)
         return Solution<Y>{early_stop_derivatives(problem.conditions(), s, theta, adjoint.linear_solver),
                            s.status, s.iterations, s.residual_norm, false};
-      return Solution<Y>{implicit_conditions(problem.conditions(), s.x, theta, adjoint.linear_solver),
-                         s.status, s.iterations, s.residual_norm, true};
+      if (structure) structure->detected_elsewhere = structure->pattern.has_value();
+      return Solution<Y>{
+          implicit_conditions(problem.conditions(), s.x, theta, adjoint.linear_solver, NoFactor{}, structure),
+          s.status, s.iterations, s.residual_norm, true};
     }
   }
 }

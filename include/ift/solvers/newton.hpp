@@ -91,13 +91,19 @@ struct Newton {
   /// Solves `f(x) = 0` from `x0`.
   template <class F, class X>
   Solution<X> solve(F&& f, const X& x0) const {
+    return solve(std::forward<F>(f), x0, std::make_shared<detail::SparsityCache>());
+  }
+
+  /// Solves `f(x) = 0` from `x0`, keeping what the sparse path learns of J's structure in `cache`:
+  /// the pattern is detected at the first step and serves every step; the entry points hand it on to
+  /// the implicit rule, which checks it at the solution before using it.
+  template <class F, class X>
+  Solution<X> solve(F&& f, const X& x0, const std::shared_ptr<detail::SparsityCache>& cache) const {
     // Line searches give up on steps below this: about 33 halvings of the full step.
     constexpr double min_step = 1e-10;
     Solution<X> out{x0, Status::converged, 0, std::numeric_limits<double>::quiet_NaN()};
     X fx;
     if (!detail::start_at(f, out, fx)) return out;
-    // The sparse path detects J's pattern at the first step and keeps it for the whole solve.
-    const auto cache = std::make_shared<detail::SparsityCache>();
     for (int k = 1; out.residual_norm > tol; ++k) {
       if (k > max_iter) {
         out.status = Status::max_iterations;
