@@ -112,8 +112,6 @@ struct SparsityCache {
   /// The pattern was detected at another point (Newton's x0) than the one J is now taken at (x*): it
   /// holds there only if c takes the same branches, so it is checked before use.
   bool detected_elsewhere = false;
-  /// J filled in the pattern by that check, for the `sparse()` that follows it.
-  std::optional<Eigen::SparseMatrix<double>> filled;
 };
 
 /// J = ∂c/∂x at (x, θ), θ a tree of doubles, x of scalar T (`double`, or an AD scalar for the
@@ -170,7 +168,7 @@ class ConditionsJacobian {
       if constexpr (!std::is_base_of_v<JacobianShortcut, Conds>) {
         Eigen::SparseMatrix<double> J = sparse_jacobian(*this, x_, *cache.pattern, cache.coloring);
         if (fills_jacobian(J)) {
-          cache.filled = std::move(J);
+          filled_ = std::move(J);
           return *cache.pattern;
         }
       }
@@ -191,9 +189,9 @@ class ConditionsJacobian {
       return dense().sparseView();
     } else {
       const SparsityPattern& p = pattern();
-      if (std::optional<Eigen::SparseMatrix<double>>& filled = cache().filled; filled) {
-        Eigen::SparseMatrix<double> J = std::move(*filled);
-        filled.reset();
+      if (filled_) {
+        Eigen::SparseMatrix<double> J = std::move(*filled_);
+        filled_.reset();
         return J;
       }
       return sparse_jacobian(*this, x_, p, cache().coloring);
@@ -239,13 +237,14 @@ class ConditionsJacobian {
   // the fill or added to a column j of its color in place of its own column k, so its row of J r
   // misses J(i, k)·r_k or J(i, k)·(r_k − r_j) — never zero. The rows agree to rounding when the fill
   // is right.
-  bool fills_jacobian(const Eigen::SparseMatrix<double>& J) const {
-    Eigen::VectorXd r(x_.size());
+  template <class Sparse>
+  bool fills_jacobian(const Sparse& J) const {
+    using V = VectorX<T>;  // double here; spelt through T so that nothing is compiled before use
+    V r(x_.size());
     for (Eigen::Index j = 0; j < r.size(); ++j)  // 1 + frac(j / golden ratio): distinct, in [1, 2)
       r(j) = 1.0 + std::fmod(0.6180339887498949 * static_cast<double>(j + 1), 1.0);
-    const Eigen::VectorXd exact = apply(r);
-    const Eigen::VectorXd filled = J * r;
-    const Eigen::ArrayXd scale = (J.cwiseAbs() * r).array() + exact.array().abs();
+    const V exact = apply(r), filled = J * r;
+    const auto scale = ((J.cwiseAbs() * r).array() + exact.array().abs()).eval();
     return ((exact - filled).array().abs() <= 1e-12 * scale).all();
   }
 
@@ -263,6 +262,8 @@ class ConditionsJacobian {
   Theta theta_;
   mutable std::shared_ptr<SparsityCache> cache_;
   mutable std::optional<MatrixX<T>> closed_form_;
+  mutable std::optional<Eigen::SparseMatrix<double>>
+      filled_;  // J filled by the check of a pattern, for `sparse()`
 };
 
 }  // namespace ift::detail

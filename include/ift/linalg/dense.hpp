@@ -58,11 +58,12 @@ InverseFactor<n> factor_by_inverse(const Eigen::Matrix<double, n, n>& J, std::st
 
 /// P J = L U for a Newton step, judged by its pivots, O(n) (`require_regular_pivots`), as the banded
 /// and sparse LUs judge a step: the condition estimate, about ten triangular solves — a third of a
-/// 10-unknown Newton step, by `perf` — is for the implicit rule's J, once per derivative.
-inline DenseFactor<Eigen::PartialPivLU<Eigen::MatrixXd>> dense_lu_of_step(const Eigen::MatrixXd& J,
-                                                                          std::string_view solver) {
+/// 10-unknown Newton step, by `perf` — is for the implicit rule's J, once per derivative. (A template,
+/// so that the LU is compiled only where a Newton step uses it, not in every translation unit.)
+template <class Matrix>
+DenseFactor<Eigen::PartialPivLU<Matrix>> dense_lu_of_step(const Matrix& J, std::string_view solver) {
   require_finite_jacobian(J, solver);
-  DenseFactor<Eigen::PartialPivLU<Eigen::MatrixXd>> f{Eigen::PartialPivLU<Eigen::MatrixXd>(J)};
+  DenseFactor<Eigen::PartialPivLU<Matrix>> f{Eigen::PartialPivLU<Matrix>(J)};
   require_regular_pivots(f.decomposition.matrixLU().diagonal(), solver);
   return f;
 }

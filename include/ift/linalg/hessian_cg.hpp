@@ -50,7 +50,8 @@ class HessianFactor final : public ErasedFactor {
   bool fell_back() const { return dense_.has_value(); }
 
  private:
-  using Dense = decltype(DenseLU{}.factor(std::declval<const Eigen::MatrixXd&>()));
+  // Spelt out, not deduced from DenseLU::factor: deducing it would compile the LU in every unit.
+  using Dense = DenseFactor<Eigen::PartialPivLU<Eigen::MatrixXd>>;
 
   // CG from x = 0 within the budget; false when it cannot vouch for x.
   template <class Product>
