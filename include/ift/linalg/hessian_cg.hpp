@@ -8,7 +8,8 @@
 // condition number κ, far fewer than n on a well-posed problem of many unknowns.
 //
 // CG only vouches for a positive definite H, and only once it has converged. So the products spent
-// over a solve's columns are bounded by n, the cost of forming H; a column that CG does not finish
+// by the factorization's solves, over all their columns, are bounded by n, the cost of forming H; a
+// column that CG does not finish
 // within what is left — slow convergence, or a direction of nonpositive curvature pᵀHp ≤ 0 (a saddle,
 // or a singular H) — and every column after it are solved by the dense LU of H, formed once, with its
 // condition check. The derivative is then the dense path's exactly (a singular H still raises
