@@ -14,7 +14,7 @@ namespace {
 
 constexpr Eigen::Index n = 48;  // above Auto's cg_from
 
-// A = QᵀDQ-like SPD matrix: a diagonally dominant random symmetric matrix (condition about 10).
+// A symmetric matrix of cosines made diagonally dominant: SPD, eigenvalues in [18.3, 30.2].
 Eigen::MatrixXd spd() {
   Eigen::MatrixXd A(n, n);
   for (Eigen::Index i = 0; i < n; ++i)

@@ -262,8 +262,8 @@ class ConditionsJacobian {
   Theta theta_;
   mutable std::shared_ptr<SparsityCache> cache_;
   mutable std::optional<MatrixX<T>> closed_form_;
-  mutable std::optional<Eigen::SparseMatrix<double>>
-      filled_;  // J filled by the check of a pattern, for `sparse()`
+  // J filled by the check of a pattern detected elsewhere, for the `sparse()` that follows it.
+  mutable std::optional<Eigen::SparseMatrix<double>> filled_;
 };
 
 }  // namespace ift::detail

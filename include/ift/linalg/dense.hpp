@@ -50,7 +50,6 @@ InverseFactor<n> factor_by_inverse(const Eigen::Matrix<double, n, n>& J, std::st
   double determinant = 0.0;
   bool invertible = false;
   J.computeInverseAndDetWithCheck(f.inverse, determinant, invertible, 0.0);
-  const auto norm1 = [](const auto& A) { return A.cwiseAbs().colwise().sum().maxCoeff(); };
   const double product = invertible ? norm1(J) * norm1(f.inverse) : 0.0;
   require_well_conditioned(std::isfinite(product) && product > 0.0 ? 1.0 / product : 0.0, solver);
   return f;

@@ -9,12 +9,12 @@
 //
 // CG only vouches for a positive definite H, and only once it has converged. So the products spent
 // by the factorization's solves, over all their columns, are bounded by n, the cost of forming H; a
-// column that CG does not finish
-// within what is left — slow convergence, or a direction of nonpositive curvature pᵀHp ≤ 0 (a saddle,
-// or a singular H) — and every column after it are solved by the dense LU of H, formed once, with its
-// condition check. The derivative is then the dense path's exactly (a singular H still raises
-// `SingularJacobianError`), at most about twice the dense cost; a converged column is accepted only
-// after its true residual ‖b − H x‖ ≤ tol ‖b‖ is checked by one more product.
+// column that CG does not finish within what is left — slow convergence, or a direction of
+// nonpositive curvature pᵀHp ≤ 0 (a saddle, or a singular H) — and every column after it are solved
+// by the dense LU of H, formed once, with its condition check. The derivative is then the dense path's
+// exactly (a singular H still raises `SingularJacobianError`), at most about twice the dense cost; a
+// converged column is accepted only after its true residual ‖b − H x‖ ≤ tol ‖b‖ is checked by one more
+// product.
 
 #include <cmath>
 #include <memory>

@@ -244,16 +244,20 @@ void require_regular_pivots(const Diagonal& diagonal, std::string_view solver) {
   }
 }
 
-/// ‖A‖₁ of a sparse A: the largest column sum of magnitudes.
-template <class Sparse>
-double norm1(const Sparse& A) {
-  double out = 0.0;
-  for (Eigen::Index j = 0; j < A.outerSize(); ++j) {
-    double sum = 0.0;
-    for (typename Sparse::InnerIterator it(A, j); it; ++it) sum += std::abs(it.value());
-    out = std::max(out, sum);
+/// ‖A‖₁ of a sparse or dense A: the largest column sum of magnitudes.
+template <class Matrix>
+double norm1(const Matrix& A) {
+  if constexpr (std::is_base_of_v<Eigen::MatrixBase<Matrix>, Matrix>) {
+    return A.cwiseAbs().colwise().sum().maxCoeff();
+  } else {
+    double out = 0.0;
+    for (Eigen::Index j = 0; j < A.outerSize(); ++j) {
+      double sum = 0.0;
+      for (typename Matrix::InnerIterator it(A, j); it; ++it) sum += std::abs(it.value());
+      out = std::max(out, sum);
+    }
+    return out;
   }
-  return out;
 }
 
 /// Throws when J holds NaN or Inf: every solve with it would be silently wrong.
