@@ -157,10 +157,10 @@ Eigen::MatrixX<typename V::Scalar> hessian_forward_over_forward(F& f, const V& x
 /// Hessian by reverse-over-forward: column j is the gradient of ∂f/∂xⱼ, recorded on `Dual<Var, 1>`.
 template <class F, class V>
 Eigen::MatrixXd hessian_reverse_over_forward(F& f, const V& x) {
-  using D = Dual<Var, 1>;
+  using D = typename deferred<Dual<Var, 1>, F>::type;
   constexpr int N = V::SizeAtCompileTime;
   const Eigen::Index n = x.size();
-  Eigen::MatrixXd H(n, n);
+  typename deferred<Eigen::MatrixXd, F>::type H(n, n);
   Tape tape;
   Eigen::Matrix<Var, N, 1> xv;
   xv.resize(n);
@@ -280,8 +280,10 @@ auto vjp(F&& f, const Eigen::MatrixBase<DX>& x, const W& w) {
 /// a scope (as tapes nest: last constructed, first destroyed).
 template <class F, class Theta>
 class Pullback {
+  using Vector = typename detail::deferred<Eigen::VectorXd, F>::type;  // compiled only when used
+
  public:
-  Pullback(const F& f, const Eigen::VectorXd& x, const Theta& theta)
+  Pullback(const F& f, const Vector& x, const Theta& theta)
       : theta_(rebind<Var>(theta)),
         x_(detail::lift_input<Var>(x)),
         y_(detail::flat_output<Var>(f(std::as_const(x_), std::as_const(theta_)))) {}
@@ -292,11 +294,11 @@ class Pullback {
   Eigen::Index outputs() const { return y_.size(); }
 
   /// ((∂f/∂x)ᵀw, (∂f/∂θ)ᵀw), the second flattened in θ's flatten order.
-  std::pair<Eigen::VectorXd, Eigen::VectorXd> operator()(const Eigen::VectorXd& w) {
+  std::pair<Vector, Vector> operator()(const Vector& w) {
     detail::check_size(y_.size(), w.size(), "the adjoint w");
     tape_.backward(std::span<const Var>(y_.data(), static_cast<std::size_t>(y_.size())),
                    std::span<const double>(w.data(), static_cast<std::size_t>(w.size())));
-    Eigen::VectorXd x_bar(x_.size()), theta_bar(tree_size(theta_));
+    Vector x_bar(x_.size()), theta_bar(tree_size(theta_));
     for (Eigen::Index i = 0; i < x_.size(); ++i) x_bar(i) = tape_.adjoint(x_(i));
     Eigen::Index k = 0;
     // A constant field of θ (a `double` in a struct of `Var`s) has no adjoint: 0.
@@ -324,6 +326,25 @@ std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp(const F& f, const Eigen::VectorX
                                                 const Eigen::VectorXd& w) {
   return Pullback<F, Theta>(f, x, theta)(w);
 }
+
+namespace detail {
+
+/// (H v, ∂²f/∂θ∂x · v) of a scalar f(x, θ) at doubles x and θ (H = ∂²f/∂x²): the gradient in (x, θ)
+/// of the directional derivative vᵀ∇ₓf = d/dε f(x + εv, θ), the tangent of f on `Dual<Var, 1>` with x
+/// seeded by v — one reverse-over-forward pass. `f` takes a vector of `Dual<Var, 1>` and θ of `Var`.
+template <class F, class Vector, class Theta, class V>
+std::pair<Vector, Vector> hessian_vector_products(const F& f, const Vector& x, const Theta& theta,
+                                                  const V& v) {
+  const auto directional = [&](const auto& xv, const auto& theta_v) {
+    using D = Dual<typename std::remove_cvref_t<decltype(xv)>::Scalar, 1>;  // of Var
+    Eigen::VectorX<D> xd(xv.size());
+    for (Eigen::Index i = 0; i < xv.size(); ++i) xd(i) = D(xv(i), Var::constant(v(i)));
+    return f(xd, theta_v).v(0);
+  };
+  return ift::vjp(directional, x, theta, Vector::Ones(1));
+}
+
+}  // namespace detail
 
 /// ∇f(x) of a scalar f: reverse mode on a nested `Tape` for `double` x, chunked forward mode
 /// when x holds an AD scalar T (then the gradient is in T arithmetic).

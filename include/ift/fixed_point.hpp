@@ -32,16 +32,13 @@ template <class F, class X, class P, class Solver = Anderson, class Adjoint = Im
 requires detail::RejectedInputs<X, P> || ResidualFunction<F, X, P>
 auto fixed_point(F&& map, const X& x0, const P& theta, const Solver& solver = {},
                  const Adjoint& adjoint = {}) {
-  if constexpr (!detail::accepted_inputs<X, P>()) {
-    return detail::rejected_result<Solution, X, P>();
-  } else {
-    using Xp = plain_t<X>;
-    return detail::solve(
-        detail::Problem<ProblemKind::fixed_point, std::decay_t<F>, Xp,
-                        detail::Conditions<detail::FixedPointResidual<std::decay_t<F>>, Xp>>{
-            std::forward<F>(map)},
-        detail::evaluated(x0), detail::evaluated(theta), solver, adjoint);
-  }
+  using Fd = std::decay_t<F>;
+  return detail::solve_entry(
+      [&]<class Xp>() {
+        return detail::Problem<ProblemKind::fixed_point, Fd, Xp,
+                               detail::Conditions<detail::FixedPointResidual<Fd>, Xp>>{std::forward<F>(map)};
+      },
+      x0, theta, solver, adjoint);
 }
 
 }  // namespace ift

@@ -176,18 +176,19 @@ MatrixX<T> apply_inverse(const Factor& factor, const MatrixX<T>& r) {
     return out;
   } else {
     static_assert(std::is_same_v<T, Var>, "ift: the implicit rule takes double, Dual or Var scalars");
-    const Eigen::MatrixXd y = factor.solve(to_double(r).eval());
-    MatrixX<Var> out(r.rows(), r.cols());
+    using Vector = typename deferred<Eigen::VectorXd, Factor>::type;
+    const auto y = factor.solve(to_double(r).eval());
+    MatrixX<T> out(r.rows(), r.cols());
     Tape* tape = Tape::active();
     if (tape == nullptr) throw TapeError("ift: the parameters hold Vars but no ift::Tape is active");
     const auto shared = std::make_shared<const std::decay_t<Factor>>(factor);
     for (Eigen::Index j = 0; j < r.cols(); ++j) {
-      const std::vector<Var> inputs(r.col(j).begin(), r.col(j).end());
+      const std::vector<T> inputs(r.col(j).begin(), r.col(j).end());
       tape->add_node(std::span<const Var>(inputs), std::span<const double>(y.col(j).data(), y.rows()),
                      std::span<Var>(out.col(j).data(), out.rows()),
                      [shared](std::span<const double> y_bar, std::span<double> r_bar) {
-                       const Eigen::VectorXd g = shared->solve_transposed(
-                           Eigen::Map<const Eigen::VectorXd>(y_bar.data(), y_bar.size()));
+                       const Vector g =
+                           shared->solve_transposed(Eigen::Map<const Vector>(y_bar.data(), y_bar.size()));
                        for (std::size_t k = 0; k < r_bar.size(); ++k)
                          r_bar[k] = g(static_cast<Eigen::Index>(k));
                      });

@@ -32,16 +32,14 @@ template <class R, class X, class P, class Solver = LevenbergMarquardt, class Ad
 requires detail::RejectedInputs<X, P> || std::invocable < const R&, const rebind_t<double, X>
 &, const rebind_t<double, P>& > auto least_squares(R&& residual, const X& x0, const P& theta,
                                                    const Solver& solver = {}, const Adjoint& adjoint = {}) {
-  if constexpr (!detail::accepted_inputs<X, P>()) {
-    return detail::rejected_result<Solution, X, P>();
-  } else {
-    using Xp = plain_t<X>;
-    return detail::solve(
-        detail::Problem<ProblemKind::least_squares, std::decay_t<R>, Xp,
-                        detail::GradientConditions<detail::HalfSquaredNorm<std::decay_t<R>>, Xp>>{
-            std::forward<R>(residual)},
-        detail::evaluated(x0), detail::evaluated(theta), solver, adjoint);
-  }
+  using Rd = std::decay_t<R>;
+  return detail::solve_entry(
+      [&]<class Xp>() {
+        return detail::Problem<ProblemKind::least_squares, Rd, Xp,
+                               detail::GradientConditions<detail::HalfSquaredNorm<Rd>, Xp>>{
+            std::forward<R>(residual)};
+      },
+      x0, theta, solver, adjoint);
 }
 
 }  // namespace ift

@@ -19,11 +19,6 @@ struct GMRES;  // <ift/krylov.hpp>: the matrix-free form's default solver
 
 namespace detail {
 
-/// `T`, named through a template parameter so that it is looked at only when the template is used.
-template <class T, class>
-struct deferred {
-  using type = T;
-};
 /// True when `T` is a complete type here.
 template <class T>
 concept complete = requires {
@@ -40,11 +35,10 @@ struct DenseLinearConditions : JacobianShortcut, VjpShortcut {
   MatrixX<T> jacobian_x(const VectorX<T>&, const Theta& theta) const {
     return std::get<0>(theta);
   }
-  template <class Theta>
-  std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp(const Eigen::VectorXd& x, const Theta& theta,
-                                                  const Eigen::VectorXd& w) const {
-    const auto& a = std::get<0>(theta);  // θ-dependent, so compiled only when used
-    Eigen::VectorXd theta_bar(a.size() + w.size());
+  template <class Vector, class Theta>
+  std::pair<Vector, Vector> vjp(const Vector& x, const Theta& theta, const Vector& w) const {
+    const auto& a = std::get<0>(theta);
+    Vector theta_bar(a.size() + w.size());
     // Leaves in tree order: A column-major (∂(wᵀAx)/∂A = w xᵀ), then b (∂(−wᵀb)/∂b = −w).
     Eigen::Map<Eigen::MatrixXd>(theta_bar.data(), a.rows(), a.cols()) = w * x.transpose();
     theta_bar.tail(w.size()) = -w;
@@ -53,7 +47,8 @@ struct DenseLinearConditions : JacobianShortcut, VjpShortcut {
 };
 
 /// A solution with NaN or Inf (from a non-finite b or θ) would give silently wrong derivatives.
-inline void require_finite_solution(const Eigen::VectorXd& x) {
+template <class Vector>
+void require_finite_solution(const Vector& x) {
   if (!x.allFinite())
     throw std::invalid_argument(
         "ift::linear_solve: the solution is not finite (NaN or Inf in b or the operator)");
@@ -68,8 +63,9 @@ struct ProductOperator {
   Eigen::Index size() const { return n; }
   Eigen::VectorXd apply(const Eigen::VectorXd& v) const { return product(v); }
   Eigen::MatrixXd dense() const {
-    Eigen::MatrixXd a(n, n);
-    for (Eigen::Index j = 0; j < n; ++j) a.col(j) = product(Eigen::VectorXd::Unit(n, j));
+    using Vector = typename deferred<Eigen::VectorXd, Product>::type;
+    typename deferred<Eigen::MatrixXd, Product>::type a(n, n);
+    for (Eigen::Index j = 0; j < n; ++j) a.col(j) = product(Vector::Unit(n, j));
     return a;
   }
   Eigen::SparseMatrix<double> sparse() const { return dense().sparseView(); }

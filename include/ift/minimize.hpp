@@ -44,18 +44,11 @@ struct GradientConditions : JacobianShortcut, VjpShortcut, SymmetricJacobian {
     return hessian([&](const auto& xd) { return on_flat(xd, theta); }, x);
   }
 
-  /// ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) = (H w, ∂²L/∂θ∂x · w): the gradient in (x, θ) of the directional
-  /// derivative wᵀ∇ₓL = d/dε L(x + εw, θ), the tangent of L on `Dual<Var, 1>` with x seeded by w.
-  template <class Theta>
-  std::pair<Eigen::VectorXd, Eigen::VectorXd> vjp(const Eigen::VectorXd& x, const Theta& theta,
-                                                  const Eigen::VectorXd& w) const {
-    const auto directional = [&](const VectorX<Var>& xv, const auto& theta_v) {
-      using D = Dual<Var, 1>;
-      VectorX<D> xd(xv.size());
-      for (Eigen::Index i = 0; i < xv.size(); ++i) xd(i) = D(xv(i), Var::constant(w(i)));
-      return on_flat(xd, theta_v).v(0);
-    };
-    return ift::vjp(directional, x, theta, Eigen::VectorXd::Ones(1));
+  /// ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) = (H w, ∂²L/∂θ∂x · w): one reverse-over-forward pass of L.
+  template <class Vector, class Theta>
+  std::pair<Vector, Vector> vjp(const Vector& x, const Theta& theta, const Vector& w) const {
+    return hessian_vector_products([&](const auto& xd, const auto& theta_v) { return on_flat(xd, theta_v); },
+                                   x, theta, w);
   }
 };
 
@@ -75,15 +68,13 @@ template <class L, class X, class P, class Solver = BFGS, class Adjoint = Implic
 requires detail::RejectedInputs<X, P> || ObjectiveFunction<L, X, P>
 auto minimize(L&& objective, const X& x0, const P& theta, const Solver& solver = {},
               const Adjoint& adjoint = {}) {
-  if constexpr (!detail::accepted_inputs<X, P>()) {
-    return detail::rejected_result<Solution, X, P>();
-  } else {
-    using Xp = plain_t<X>;
-    return detail::solve(
-        detail::Problem<ProblemKind::minimize, std::decay_t<L>, Xp,
-                        detail::GradientConditions<std::decay_t<L>, Xp>>{std::forward<L>(objective)},
-        detail::evaluated(x0), detail::evaluated(theta), solver, adjoint);
-  }
+  using Ld = std::decay_t<L>;
+  return detail::solve_entry(
+      [&]<class Xp>() {
+        return detail::Problem<ProblemKind::minimize, Ld, Xp, detail::GradientConditions<Ld, Xp>>{
+            std::forward<L>(objective)};
+      },
+      x0, theta, solver, adjoint);
 }
 
 }  // namespace ift

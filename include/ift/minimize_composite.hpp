@@ -99,18 +99,11 @@ struct ProximalConditions : JacobianShortcut, VjpShortcut {
     return j;
   }
 
-  /// (H u, ∂²f/∂θ∂x · u): the gradient in (x, θ) of the directional derivative uᵀ∇ₓf = d/dε f(x + εu, θ),
-  /// the tangent of f on `Dual<Var, 1>` with x seeded by u (one reverse-over-forward pass).
-  template <class Theta>
-  std::pair<Eigen::VectorXd, Eigen::VectorXd> hessian_products(const Eigen::VectorXd& x, const Theta& theta,
-                                                               const Eigen::VectorXd& u) const {
-    const auto directional = [&](const VectorX<Var>& xv, const auto& theta_v) {
-      using D = Dual<Var, 1>;
-      VectorX<D> xd(xv.size());
-      for (Eigen::Index i = 0; i < xv.size(); ++i) xd(i) = D(xv(i), Var::constant(u(i)));
-      return smooth_on_flat(xd, theta_v).v(0);
-    };
-    return ift::vjp(directional, x, theta, Eigen::VectorXd::Ones(1));
+  /// (H u, ∂²f/∂θ∂x · u) of the smooth part: one reverse-over-forward pass of f.
+  template <class Vector, class Theta, class U>
+  std::pair<Vector, Vector> hessian_products(const Vector& x, const Theta& theta, const U& u) const {
+    return hessian_vector_products(
+        [&](const auto& xd, const auto& theta_v) { return smooth_on_flat(xd, theta_v); }, x, theta, u);
   }
 
   /// ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) = (w − u + ηHu, η ∂²f/∂θ∂x · u − (∂prox/∂θ)ᵀw) with u = J_Pᵀw: one
@@ -208,14 +201,12 @@ template <class F, class Prox, class X, class P, class Solver = ProximalGradient
 requires detail::RejectedInputs<X, P> || CompositeFunctions<F, Prox, X, P>
 auto minimize_composite(F&& f, Prox&& prox, const X& x0, const P& theta, const Solver& solver = {},
                         const Adjoint& adjoint = {}) {
-  if constexpr (!detail::accepted_inputs<X, P>()) {
-    return detail::rejected_result<Solution, X>();
-  } else {
-    return detail::solve(
-        detail::ProximalProblem<ProblemKind::minimize_composite, std::decay_t<F>, std::decay_t<Prox>,
-                                plain_t<X>>{std::forward<F>(f), std::forward<Prox>(prox)},
-        detail::evaluated(x0), detail::evaluated(theta), solver, adjoint);
-  }
+  return detail::solve_entry(
+      [&]<class Xp>() {
+        return detail::ProximalProblem<ProblemKind::minimize_composite, std::decay_t<F>, std::decay_t<Prox>,
+                                       Xp>{std::forward<F>(f), std::forward<Prox>(prox)};
+      },
+      x0, theta, solver, adjoint);
 }
 
 }  // namespace ift

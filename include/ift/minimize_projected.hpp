@@ -38,14 +38,12 @@ template <class L, class Proj, class X, class P, class Solver = ProjectedGradien
 requires detail::RejectedInputs<X, P> || ProjectedFunctions<L, Proj, X, P>
 auto minimize_projected(L&& objective, Proj&& proj, const X& x0, const P& theta, const Solver& solver = {},
                         const Adjoint& adjoint = {}) {
-  if constexpr (!detail::accepted_inputs<X, P>()) {
-    return detail::rejected_result<Solution, X>();
-  } else {
-    return detail::solve(
-        detail::ProximalProblem<ProblemKind::minimize_projected, std::decay_t<L>, std::decay_t<Proj>,
-                                plain_t<X>>{std::forward<L>(objective), std::forward<Proj>(proj)},
-        detail::evaluated(x0), detail::evaluated(theta), solver, adjoint);
-  }
+  return detail::solve_entry(
+      [&]<class Xp>() {
+        return detail::ProximalProblem<ProblemKind::minimize_projected, std::decay_t<L>, std::decay_t<Proj>,
+                                       Xp>{std::forward<L>(objective), std::forward<Proj>(proj)};
+      },
+      x0, theta, solver, adjoint);
 }
 
 }  // namespace ift

@@ -24,15 +24,12 @@ namespace ift {
 template <class F, class X, class P, class Solver = Newton, class Adjoint = Implicit<>>
 requires detail::RejectedInputs<X, P> || ResidualFunction<F, X, P>
 auto root(F&& f, const X& x0, const P& theta, const Solver& solver = {}, const Adjoint& adjoint = {}) {
-  if constexpr (!detail::accepted_inputs<X, P>()) {
-    return detail::rejected_result<Solution, X, P>();
-  } else {
-    using Xp = plain_t<X>;
-    return detail::solve(
-        detail::Problem<ProblemKind::root, std::decay_t<F>, Xp, detail::Conditions<std::decay_t<F>, Xp>>{
-            std::forward<F>(f)},
-        detail::evaluated(x0), detail::evaluated(theta), solver, adjoint);
-  }
+  using Fd = std::decay_t<F>;
+  return detail::solve_entry(
+      [&]<class Xp>() {
+        return detail::Problem<ProblemKind::root, Fd, Xp, detail::Conditions<Fd, Xp>>{std::forward<F>(f)};
+      },
+      x0, theta, solver, adjoint);
 }
 
 }  // namespace ift

@@ -45,7 +45,7 @@ SparsityPattern sparsity_pattern(F&& f, const Eigen::MatrixBase<Derived>& x) {
     throw std::invalid_argument("ift::sparsity_pattern: x is too large for 32-bit indices");
   Eigen::Matrix<Tracer, Derived::SizeAtCompileTime, 1> xt(n);
   for (Eigen::Index j = 0; j < n; ++j) xt(j) = Tracer(x(j), static_cast<int>(j));
-  const Eigen::VectorX<Tracer> y = detail::flat_output<Tracer>(f(std::as_const(xt)));
+  const Eigen::VectorX<typename decltype(xt)::Scalar> y = detail::flat_output<Tracer>(f(std::as_const(xt)));
 
   SparsityPattern p{y.size(), n, std::vector<int>(static_cast<std::size_t>(n) + 1, 0), {}};
   for (Eigen::Index i = 0; i < y.size(); ++i)
@@ -66,10 +66,12 @@ template <class F, class Derived>
 Eigen::SparseMatrix<double> sparse_jacobian(F&& f, const Eigen::MatrixBase<Derived>& x,
                                             const SparsityPattern& pattern, const ColumnColoring& coloring) {
   constexpr int K = 4;
-  using D = Dual<double, K>;
+  static_assert(Derived::IsVectorAtCompileTime && std::is_same_v<typename Derived::Scalar, double>,
+                "ift::sparse_jacobian: x must be an Eigen vector of double");
+  using D = Dual<typename Derived::Scalar, K>;
   if (x.size() != pattern.cols || static_cast<Eigen::Index>(coloring.color.size()) != pattern.cols)
     throw std::invalid_argument("ift::sparse_jacobian: x, the pattern and the coloring differ in size");
-  Eigen::SparseMatrix<double> J(pattern.rows, pattern.cols);
+  typename detail::deferred<Eigen::SparseMatrix<double>, F>::type J(pattern.rows, pattern.cols);
   J.resizeNonZeros(pattern.nonzeros());
   std::copy(pattern.outer.begin(), pattern.outer.end(), J.outerIndexPtr());
   std::copy(pattern.inner.begin(), pattern.inner.end(), J.innerIndexPtr());

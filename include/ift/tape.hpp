@@ -611,7 +611,7 @@ class Tape {
   /// @throws TapeError for a foreign entry of X, or during this tape's sweep.
   template <class WXpr, class XXpr, class YXpr>
   void record_block(const WXpr& w, const XXpr& x, YXpr& y) {
-    using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic>;
+    using Matrix = typename detail::deferred<Eigen::MatrixXd, WXpr>::type;
     using Eigen::Index;
     check_recording();
     const Index m = w.rows(), k = w.cols(), c = x.cols();
@@ -939,7 +939,7 @@ class Tape {
   /// every step; sharing its copy stores it once instead of once per step). Otherwise nullptr.
   template <class WXpr>
   const double* shared_block(const WXpr& w) const {
-    using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic>;
+    using Matrix = typename detail::deferred<Eigen::MatrixXd, WXpr>::type;
     if constexpr ((WXpr::Flags & Eigen::DirectAccessBit) != 0) {
       const BlockSource& last = last_block_;
       if (last.copy == nullptr || last.data != w.data() || last.rows != w.rows() || last.cols != w.cols() ||

@@ -232,4 +232,18 @@ auto solve(const Problem& problem, const X& x0, const P& theta, const Solver& so
   }
 }
 
+/// The body of every entry point: `make_problem.template operator()<Xp>()` builds the problem for the
+/// plain state type Xp, which is solved from x0; inputs that `accepted_inputs` rejects get a
+/// placeholder result instead (the compilation has then failed with one message, and the problem's
+/// types are never formed).
+template <class X, class P, class MakeProblem, class Solver, class Adjoint>
+auto solve_entry(const MakeProblem& make_problem, const X& x0, const P& theta, const Solver& solver,
+                 const Adjoint& adjoint) {
+  if constexpr (!accepted_inputs<X, P>())
+    return rejected_result<Solution, X, P>();
+  else
+    return solve(make_problem.template operator()<plain_t<X>>(), evaluated(x0), evaluated(theta), solver,
+                 adjoint);
+}
+
 }  // namespace ift::detail

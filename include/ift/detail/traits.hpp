@@ -17,6 +17,16 @@ class Var;
 class Tape;
 class Tracer;
 
+namespace detail {
+/// `T`, named through a template parameter so that it is looked at only when the template is used:
+/// an expression on a type that does not depend on a template parameter is compiled where the
+/// template is defined, in every translation unit, used or not.
+template <class T, class>
+struct deferred {
+  using type = T;
+};
+}  // namespace detail
+
 template <class T>
 struct is_dual : std::false_type {};
 template <class T, int N>

@@ -178,13 +178,11 @@ struct BandedLU {
   template <class Sparse>
   static detail::BandedFactor factorize(const Sparse& A, Bandwidth b, bool estimate) {
     if (A.rows() != A.cols()) throw std::invalid_argument("ift::BandedLU: the matrix must be square");
-    detail::require_finite_jacobian(Eigen::Map<const Eigen::VectorXd>(A.valuePtr(), A.nonZeros()), name);
+    using Values = Eigen::Map<const Eigen::Matrix<typename Sparse::Scalar, Eigen::Dynamic, 1>>;
+    detail::require_finite_jacobian(Values(A.valuePtr(), A.nonZeros()), name);
     auto data = std::make_shared<detail::BandedFactor::Data>(
         detail::BandedFactor::Data{detail::band_storage(A, b), {}, b, {}});
     eliminate(*data);
-    const Eigen::VectorXd diagonal = data->band.row(b.lower + b.upper).transpose();
-    detail::require_regular_pivots(diagonal, name);
-    data->inverse_diagonal = diagonal.cwiseInverse();
     detail::BandedFactor f(std::move(data));
     if (estimate)
       detail::require_well_conditioned(detail::rcond_estimate(f, A.cols(), detail::norm1(A)), name);
@@ -195,7 +193,7 @@ struct BandedLU {
   // column j; its row is swapped into place across columns j … last (the furthest column a swapped
   // row reaches), the multipliers are scaled by the pivot's reciprocal (as LAPACK does) and the rank-1
   // update runs over that block.
-  // A zero pivot leaves its column alone: the check of the pivots reports it.
+  // A zero pivot leaves its column alone: the check of the pivots at the end reports it.
   template <class Data>
   static void eliminate(Data& d) {
     const Eigen::Index n = d.band.cols(), ld = d.band.rows();
@@ -223,6 +221,9 @@ struct BandedLU {
           for (Eigen::Index t = 1; t <= m; ++t) at(kv + t - c, j + c) -= at(kv + t, j) * u;
       }
     }
+    const auto diagonal = d.band.row(kv).transpose().eval();
+    detail::require_regular_pivots(diagonal, name);
+    d.inverse_diagonal = diagonal.cwiseInverse();
   }
 };
 

@@ -37,8 +37,9 @@ class HessianFactor final : public ErasedFactor {
   HessianFactor(J jac, double tol) : jac_(std::move(jac)), tol_(tol), budget_(jac_.size()) {}
 
   /// X with J X = B.
-  Eigen::MatrixXd solve(const Eigen::MatrixXd& b) const override {
-    Eigen::MatrixXd x(b.rows(), b.cols());
+  Eigen::MatrixXd solve(const Eigen::MatrixXd& rhs) const override {
+    const Matrix& b = rhs;
+    Matrix x(b.rows(), b.cols());
     auto product = jac_.transposed();  // J v = Jᵀ v, by the rule's cheapest product
     for (Eigen::Index k = 0; k < b.cols(); ++k)
       if (dense_ || !conjugate_gradients(product, b.col(k), x.col(k))) x.col(k) = dense().solve(b.col(k));
@@ -51,19 +52,22 @@ class HessianFactor final : public ErasedFactor {
   bool fell_back() const { return dense_.has_value(); }
 
  private:
-  // Spelt out, not deduced from DenseLU::factor: deducing it would compile the LU in every unit.
-  using Dense = DenseFactor<Eigen::PartialPivLU<Eigen::MatrixXd>>;
+  // Spelt out, not deduced from DenseLU::factor (deducing it would compile the LU in every unit), and
+  // dependent on J, as are the vectors below, so that nothing is compiled before a unit uses it.
+  using Dense = typename deferred<DenseFactor<Eigen::PartialPivLU<Eigen::MatrixXd>>, J>::type;
+  using Vector = typename deferred<Eigen::VectorXd, J>::type;
+  using Matrix = typename deferred<Eigen::MatrixXd, J>::type;
 
   // CG from x = 0 within the budget; false when it cannot vouch for x.
-  template <class Product>
-  bool conjugate_gradients(Product& product, const Eigen::VectorXd& b, Eigen::Ref<Eigen::VectorXd> x) const {
+  template <class Product, class B, class X>
+  bool conjugate_gradients(Product& product, const B& b, X&& x) const {
     x.setZero();
     const double bound = tol_ * b.norm();
     if (bound == 0.0) return true;
-    Eigen::VectorXd r = b, p = b;
+    Vector r = b, p = b;
     double rr = r.squaredNorm();
     while (budget_ > 1) {  // one product kept for the check of the true residual
-      const Eigen::VectorXd hp = product(p);
+      const Vector hp = product(p);
       --budget_;
       const double curvature = p.dot(hp);
       if (!(curvature > 0.0)) return false;
@@ -73,7 +77,7 @@ class HessianFactor final : public ErasedFactor {
       const double rr_next = r.squaredNorm();
       if (std::sqrt(rr_next) <= bound) {
         --budget_;
-        return (b - product(Eigen::VectorXd(x))).norm() <= bound;
+        return (b - product(Vector(x))).norm() <= bound;
       }
       p = r + (rr_next / rr) * p;
       rr = rr_next;

@@ -228,7 +228,7 @@ inline void require_well_conditioned(double rcond, std::string_view solver) {
 template <class Diagonal>
 void require_regular_pivots(const Diagonal& diagonal, std::string_view solver) {
   if (diagonal.size() == 0) return;
-  const Eigen::VectorXd magnitude = diagonal.cwiseAbs();
+  const typename deferred<Eigen::VectorXd, Diagonal>::type magnitude = diagonal.cwiseAbs();
   if (!magnitude.allFinite()) throw_singular(solver, "not finite", std::numeric_limits<double>::quiet_NaN());
   Eigen::Index j;
   const double smallest = magnitude.minCoeff(&j), largest = magnitude.maxCoeff();
@@ -278,16 +278,17 @@ template <class Factor>
 double rcond_estimate(const Factor& factor, Eigen::Index n, double norm1) {
   if (n == 0) return 1.0;
   if (norm1 == 0.0) return 0.0;
-  Eigen::VectorXd x = Eigen::VectorXd::Constant(n, 1.0 / static_cast<double>(n));
+  using Vector = typename deferred<Eigen::VectorXd, Factor>::type;  // compiled only when used
+  Vector x = Vector::Constant(n, 1.0 / static_cast<double>(n));
   double estimate = 0.0;
   Eigen::Index last = -1;
   for (int step = 0; step < 5; ++step) {
-    const Eigen::VectorXd y = factor.solve(x);
+    const Vector y = factor.solve(x);
     if (!y.allFinite()) return 0.0;
-    if (y.lpNorm<1>() <= estimate) break;
-    estimate = y.lpNorm<1>();
-    const Eigen::VectorXd xi = y.unaryExpr([](double v) { return v >= 0.0 ? 1.0 : -1.0; });
-    const Eigen::VectorXd z = factor.solve_transposed(xi);
+    if (y.template lpNorm<1>() <= estimate) break;
+    estimate = y.template lpNorm<1>();
+    const Vector xi = y.unaryExpr([](double v) { return v >= 0.0 ? 1.0 : -1.0; });
+    const Vector z = factor.solve_transposed(xi);
     Eigen::Index j;
     if (z.cwiseAbs().maxCoeff(&j) <= z.dot(x) || j == last) break;
     x.setZero();
@@ -295,7 +296,7 @@ double rcond_estimate(const Factor& factor, Eigen::Index n, double norm1) {
     last = j;
   }
   // Higham's safeguard: an alternating vector that catches the cases the ascent misses.
-  Eigen::VectorXd alt(n);
+  Vector alt(n);
   for (Eigen::Index i = 0; i < n; ++i)
     alt(i) =
         (i % 2 ? -1.0 : 1.0) * (1.0 + (n > 1 ? static_cast<double>(i) / static_cast<double>(n - 1) : 0.0));
