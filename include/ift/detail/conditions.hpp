@@ -246,7 +246,7 @@ class ConditionsJacobian {
     V r(x_.size());
     for (Eigen::Index j = 0; j < r.size(); ++j) {  // 1 + frac(j / golden ratio): distinct, in [1, 2)
       const double t = 0.6180339887498949 * static_cast<double>(j + 1);
-      r(j) = 1.0 + (t - std::floor(t));  // not fmod: exact, and a tenth of the check's time at n = 1000
+      r(j) = 1.0 + (t - std::floor(t));  // not fmod, exact and slow: 4 % of a default gradient at n = 1000
     }
     const V exact = apply(r), filled = J * r;
     const auto scale = ((J.cwiseAbs() * r).array() + exact.array().abs()).eval();
