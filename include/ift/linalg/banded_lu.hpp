@@ -13,6 +13,7 @@
 // rows below L's multipliers (unit diagonal), and `pivot[j]` is the row swapped with row j at step j.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -59,37 +60,18 @@ class BandedFactor {
   /// X with A X = B (B a dense vector or matrix): L y = P b column by column, then U x = y.
   template <class B>
   Result<B> solve(const B& b) const {
-    return column_by_column(b, [](double* v, const Factors& f) {
-      for (Eigen::Index j = 0; j + 1 < f.n && f.kl > 0; ++j) {
-        std::swap(v[j], v[f.pivot[j]]);
-        const double* l = f.column(j);  // l[t] = L(j + t, j)
-        for (Eigen::Index t = 1, m = std::min(f.kl, f.n - 1 - j); t <= m; ++t) v[j + t] -= l[t] * v[j];
-      }
-      for (Eigen::Index j = f.n - 1; j >= 0; --j) {
-        v[j] *= f.inverse[j];
-        const double* u = f.column(j);  // u[i − j] = U(i, j)
-        for (Eigen::Index i = std::max<Eigen::Index>(0, j - f.kv); i < j; ++i) v[i] -= u[i - j] * v[j];
-      }
+    return column_by_column(b, []<int KL, int KV>(double* v, const Factors& f) {
+      forward_l<KL>(v, f);
+      backward_u<KV>(v, f);
     });
   }
 
   /// X with Aᵀ X = B: Uᵀ z = b forward, then Lᵀ and the interchanges backward.
   template <class B>
   Result<B> solve_transposed(const B& b) const {
-    return column_by_column(b, [](double* v, const Factors& f) {
-      for (Eigen::Index j = 0; j < f.n; ++j) {
-        const double* u = f.column(j);
-        double s = v[j];
-        for (Eigen::Index i = std::max<Eigen::Index>(0, j - f.kv); i < j; ++i) s -= u[i - j] * v[i];
-        v[j] = s * f.inverse[j];
-      }
-      for (Eigen::Index j = f.n - 2; j >= 0 && f.kl > 0; --j) {
-        const double* l = f.column(j);
-        double s = v[j];
-        for (Eigen::Index t = 1, m = std::min(f.kl, f.n - 1 - j); t <= m; ++t) s -= l[t] * v[j + t];
-        v[j] = s;
-        std::swap(v[j], v[f.pivot[j]]);
-      }
+    return column_by_column(b, []<int KL, int KV>(double* v, const Factors& f) {
+      forward_ut<KV>(v, f);
+      backward_lt<KL>(v, f);
     });
   }
 
@@ -104,20 +86,177 @@ class BandedFactor {
     const double* column(Eigen::Index j) const { return band + j * ld + kv; }
   };
 
-  // X = B, then `each(v, factors)` on every column v of X in place.
+  // X = B, then `each.template operator()<KL, KV>(v, factors)` on every column v of X in place, with
+  // the bandwidths as constants for the narrow bands of chains and stencils (tridiagonal,
+  // pentadiagonal), or `Eigen::Dynamic` for any other.
+  //
+  // Why constants: each step of a solve reads what the step before it wrote, so a loop that goes
+  // through memory waits on a store and a reload at every row, and the few-entry inner loops cost
+  // more in control than in arithmetic. With the band known, the kernels below keep the window of
+  // x the band touches in registers and unroll the inner loops; a tridiagonal solve then runs at
+  // about the latency of its multiply-adds, as a hand-written Thomas sweep does.
   template <class B, class Each>
   Result<B> column_by_column(const B& b, Each&& each) const {
     Result<B> x = b;
-    const Eigen::Index kl = data_->bandwidth.lower;
+    const Eigen::Index kl = data_->bandwidth.lower, ku = data_->bandwidth.upper;
     const Factors f{size(),
                     kl,
-                    kl + data_->bandwidth.upper,
+                    kl + ku,
                     data_->band.rows(),
                     data_->band.data(),
                     data_->inverse_diagonal.data(),
                     data_->pivot.data()};
-    for (Eigen::Index c = 0; c < x.cols(); ++c) each(x.col(c).data(), f);
+    const auto all = [&]<int KL, int KV>() {
+      for (Eigen::Index c = 0; c < x.cols(); ++c) each.template operator()<KL, KV>(x.col(c).data(), f);
+    };
+    if (kl == 1 && ku == 1)
+      all.template operator()<1, 2>();
+    else if (kl == 2 && ku == 2)
+      all.template operator()<2, 4>();
+    else
+      all.template operator()<Eigen::Dynamic, Eigen::Dynamic>();
     return x;
+  }
+
+  // The four triangular sweeps, each as a loop over memory for a range of columns (any bandwidth,
+  // and the last rows, where the band is cut short by the matrix's end) and as a kernel for a
+  // constant bandwidth that runs the full-band rows with a window of x in registers.
+
+  // L y = P b, columns [begin, end) of L: the interchange of step j, then the multipliers below it.
+  static void forward_l(double* v, const Factors& f, Eigen::Index begin, Eigen::Index end) {
+    for (Eigen::Index j = begin; j < end; ++j) {
+      std::swap(v[j], v[f.pivot[j]]);
+      const double* l = f.column(j);  // l[t] = L(j + t, j)
+      for (Eigen::Index t = 1, m = std::min(f.kl, f.n - 1 - j); t <= m; ++t) v[j + t] -= l[t] * v[j];
+    }
+  }
+  template <int KL>
+  static void forward_l(double* v, const Factors& f) {
+    if (f.kl == 0) return;
+    Eigen::Index j = 0;
+    if constexpr (KL != Eigen::Dynamic) {
+      if (f.n > KL) {
+        std::array<double, KL + 1> w;  // w[t] = v[j + t]
+        for (int t = 0; t <= KL; ++t) w[t] = v[t];
+        for (;; ++j) {
+          const Eigen::Index p = f.pivot[j] - j;
+          for (int t = 1; t <= KL; ++t)
+            if (p == t) std::swap(w[0], w[t]);
+          const double* l = f.column(j);
+          for (int t = 1; t <= KL; ++t) w[t] -= l[t] * w[0];
+          v[j] = w[0];
+          if (j + KL + 1 == f.n) break;
+          for (int t = 0; t < KL; ++t) w[t] = w[t + 1];
+          w[KL] = v[j + KL + 1];
+        }
+        for (int t = 1; t <= KL; ++t) v[j + t] = w[t];
+        ++j;
+      }
+    }
+    forward_l(v, f, j, f.n - 1);
+  }
+
+  // U x = y, columns `from` down to 0: x(j) = y(j) / U(j, j), then x(j)'s multiples off the rows above.
+  static void backward_u(double* v, const Factors& f, Eigen::Index from) {
+    for (Eigen::Index j = from; j >= 0; --j) {
+      v[j] *= f.inverse[j];
+      const double* u = f.column(j);  // u[i − j] = U(i, j)
+      for (Eigen::Index i = std::max<Eigen::Index>(0, j - f.kv); i < j; ++i) v[i] -= u[i - j] * v[j];
+    }
+  }
+  template <int KV>
+  static void backward_u(double* v, const Factors& f) {
+    Eigen::Index j = f.n - 1;
+    if constexpr (KV != Eigen::Dynamic) {
+      if (f.n > KV) {
+        std::array<double, KV + 1> w;  // w[t] = v[j − KV + t]
+        for (int t = 0; t <= KV; ++t) w[t] = v[j - KV + t];
+        for (;; --j) {
+          w[KV] *= f.inverse[j];
+          const double* u = f.column(j);
+          for (int t = 1; t <= KV; ++t) w[KV - t] -= u[-t] * w[KV];
+          v[j] = w[KV];
+          if (j == KV) break;
+          for (int t = KV; t > 0; --t) w[t] = w[t - 1];
+          w[0] = v[j - KV - 1];
+        }
+        for (int t = 0; t < KV; ++t) v[t] = w[t];
+        j = KV - 1;
+      }
+    }
+    backward_u(v, f, j);
+  }
+
+  // Uᵀ z = b, columns [begin, end): z(j) = (b(j) − Σᵢ U(i, j) z(i)) / U(j, j) over the band above j.
+  static void forward_ut(double* v, const Factors& f, Eigen::Index begin, Eigen::Index end) {
+    for (Eigen::Index j = begin; j < end; ++j) {
+      const double* u = f.column(j);
+      double s = v[j];
+      for (Eigen::Index i = std::max<Eigen::Index>(0, j - f.kv); i < j; ++i) s -= u[i - j] * v[i];
+      v[j] = s * f.inverse[j];
+    }
+  }
+  template <int KV>
+  static void forward_ut(double* v, const Factors& f) {
+    Eigen::Index j = 0;
+    if constexpr (KV != Eigen::Dynamic) {
+      j = std::min<Eigen::Index>(KV, f.n);
+      forward_ut(v, f, 0, j);
+      if (j < f.n) {
+        std::array<double, KV> w;  // w[t] = z(j − KV + t), solved
+        for (int t = 0; t < KV; ++t) w[t] = v[t];
+        for (; j < f.n; ++j) {
+          const double* u = f.column(j);
+          double s = v[j];
+          for (int t = 0; t < KV; ++t) s -= u[t - KV] * w[t];  // the newest z last: the shortest chain
+          s *= f.inverse[j];
+          v[j] = s;
+          for (int t = 0; t + 1 < KV; ++t) w[t] = w[t + 1];
+          w[KV - 1] = s;
+        }
+      }
+    }
+    forward_ut(v, f, j, f.n);
+  }
+
+  // Lᵀ and the interchanges, columns `from` down to `to`: y(j) −= Σₜ L(j + t, j) y(j + t), then the
+  // interchange of step j undone.
+  static void backward_lt(double* v, const Factors& f, Eigen::Index from, Eigen::Index to) {
+    for (Eigen::Index j = from; j >= to; --j) {
+      const double* l = f.column(j);
+      double s = v[j];
+      for (Eigen::Index t = 1, m = std::min(f.kl, f.n - 1 - j); t <= m; ++t) s -= l[t] * v[j + t];
+      v[j] = s;
+      std::swap(v[j], v[f.pivot[j]]);
+    }
+  }
+  template <int KL>
+  static void backward_lt(double* v, const Factors& f) {
+    if (f.kl == 0) return;
+    if constexpr (KL != Eigen::Dynamic) {
+      const Eigen::Index full = f.n - 1 - KL;  // the last column with the whole band below it
+      if (full >= 0) {
+        backward_lt(v, f, f.n - 2, full + 1);
+        std::array<double, KL + 1> w;  // w[t] = v[j + t]
+        for (int t = 0; t <= KL; ++t) w[t] = v[full + t];
+        for (Eigen::Index j = full;; --j) {
+          const double* l = f.column(j);
+          double s = w[0];
+          for (int t = KL; t >= 1; --t) s -= l[t] * w[t];  // the newest y(j + 1) last
+          w[0] = s;
+          const Eigen::Index p = f.pivot[j] - j;
+          for (int t = 1; t <= KL; ++t)
+            if (p == t) std::swap(w[0], w[t]);
+          v[j + KL] = w[KL];
+          if (j == 0) break;
+          for (int t = KL; t > 0; --t) w[t] = w[t - 1];
+          w[0] = v[j - 1];
+        }
+        for (int t = 0; t < KL; ++t) v[t] = w[t];
+        return;
+      }
+    }
+    backward_lt(v, f, f.n - 2, 0);
   }
 
   std::shared_ptr<const Data> data_;
@@ -194,7 +333,19 @@ struct BandedLU {
   // row reaches), the multipliers are scaled by the pivot's reciprocal (as LAPACK does) and the rank-1
   // update runs over that block.
   // A zero pivot leaves its column alone: the check of the pivots at the end reports it.
+  // Tridiagonal and pentadiagonal bands run with the band as constants (KL, KU), as the solves do
+  // (BandedFactor::column_by_column): the inner loops of the full-band columns unroll.
   template <class Data>
+  static void eliminate(Data& d) {
+    if (d.bandwidth.lower == 1 && d.bandwidth.upper == 1)
+      eliminate<1, 1>(d);
+    else if (d.bandwidth.lower == 2 && d.bandwidth.upper == 2)
+      eliminate<2, 2>(d);
+    else
+      eliminate<Eigen::Dynamic, Eigen::Dynamic>(d);
+  }
+
+  template <int KL, int KU, class Data>
   static void eliminate(Data& d) {
     const Eigen::Index n = d.band.cols(), ld = d.band.rows();
     const Eigen::Index kl = d.bandwidth.lower, ku = d.bandwidth.upper, kv = kl + ku;
@@ -202,26 +353,32 @@ struct BandedLU {
     const auto at = [&](Eigen::Index r, Eigen::Index c) -> double& { return ab[r + c * ld]; };
     d.pivot.resize(static_cast<std::size_t>(n));
     Eigen::Index last = 0;
-    for (Eigen::Index j = 0; j < n; ++j) {
-      const Eigen::Index m = std::min(kl, n - 1 - j);
+    // Column j with m entries below the diagonal and at most `width` = kv columns right of it to update.
+    const auto step = [&](Eigen::Index j, auto m, auto width) {
       Eigen::Index p = 0;
       for (Eigen::Index t = 1; t <= m; ++t)
         if (std::abs(at(kv + t, j)) > std::abs(at(kv + p, j))) p = t;
       d.pivot[static_cast<std::size_t>(j)] = j + p;
-      if (at(kv + p, j) == 0.0) continue;
+      if (at(kv + p, j) == 0.0) return;
       last = std::max(last, std::min(j + ku + p, n - 1));
       if (p != 0)
         for (Eigen::Index c = 0; c <= last - j; ++c) std::swap(at(kv + p - c, j + c), at(kv - c, j + c));
-      if (m == 0) continue;
+      if (m == 0) return;
       const double inverse = 1.0 / at(kv, j);
       for (Eigen::Index t = 1; t <= m; ++t) at(kv + t, j) *= inverse;
-      for (Eigen::Index c = 1; c <= last - j; ++c) {
+      for (Eigen::Index c = 1; c <= width; ++c) {
+        if (c > last - j) break;
         const double u = at(kv - c, j + c);
         if (u != 0.0)
           for (Eigen::Index t = 1; t <= m; ++t) at(kv + t - c, j + c) -= at(kv + t, j) * u;
       }
-    }
-    const auto diagonal = d.band.row(kv).transpose().eval();
+    };
+    Eigen::Index j = 0;
+    if constexpr (KL != Eigen::Dynamic)
+      for (; j + KL < n; ++j)
+        step(j, std::integral_constant<Eigen::Index, KL>{}, std::integral_constant<Eigen::Index, KL + KU>{});
+    for (; j < n; ++j) step(j, std::min(kl, n - 1 - j), kv);
+    const auto diagonal = d.band.row(kv).transpose();
     detail::require_regular_pivots(diagonal, name);
     d.inverse_diagonal = diagonal.cwiseInverse();
   }
