@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -143,4 +144,19 @@ TEST_CASE("Auto's choice, seen through a kept analysis", "[auto]") {
   };
   CHECK(analysed(chain(60)) == std::pair{1, 0});  // banded: the pattern, no sparse LU
   CHECK(analysed(grid(16)) == std::pair{1, 0});   // wide and sparse: no sparse LU here, dense
+}
+
+TEST_CASE("Auto probes a column of J only until the solve has J's pattern", "[auto]") {
+  // The probe (one forward pass on Dual<double, 1>) tells a dense J without detecting its pattern;
+  // once the first step has detected the pattern, it tells the density itself.
+  const Coupled g = chain(60);
+  int probes = 0;
+  const auto counted = [&](const auto& x, const auto& theta) {
+    if constexpr (std::is_same_v<typename std::decay_t<decltype(x)>::Scalar, ift::Dual<double, 1>>) ++probes;
+    return g(x, theta);
+  };
+  const auto s = ift::root(counted, Eigen::VectorXd::Zero(g.size()), 0.7);
+  REQUIRE(s.iterations >= 3);
+  CHECK(g(s.x, 0.7).norm() <= 1e-10);
+  CHECK(probes == 1);
 }

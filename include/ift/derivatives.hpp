@@ -223,11 +223,11 @@ auto jvp(F&& f, const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DV>& v) 
   const typename DX::PlainObject& xp = x.derived();
   auto xd = detail::lift_input<D>(xp);
   for (Eigen::Index i = 0; i < xp.size(); ++i) xd(i).tangent()(0) = detail::constant_of<T>(v(i));
-  const auto y = f(std::as_const(xd));
-  if constexpr (std::is_same_v<std::remove_cvref_t<decltype(y)>, D>) {
+  auto y = f(std::as_const(xd));
+  if constexpr (std::is_same_v<decltype(y), D>) {
     return std::pair<T, T>(y.value(), y.tangent()(0));
   } else {
-    const Eigen::VectorX<D> out = detail::flat_output<D>(y);
+    const Eigen::VectorX<D> out = detail::flat_output<D>(std::move(y));
     std::pair<Eigen::VectorX<T>, Eigen::VectorX<T>> result(Eigen::VectorX<T>(out.size()),
                                                            Eigen::VectorX<T>(out.size()));
     for (Eigen::Index i = 0; i < out.size(); ++i) {

@@ -186,6 +186,8 @@ class ConditionsJacobian {
     }
     return *cache.pattern;
   }
+  /// True when the pattern is in the cache (detected earlier in this solve, or handed on by Newton).
+  bool pattern_known() const { return cache_ && cache_->pattern; }
   /// J in compressed-column form: one forward pass per four colors of its pattern.
   Eigen::SparseMatrix<double> sparse() const {
     if constexpr (std::is_base_of_v<JacobianShortcut, Conds>) {

@@ -58,6 +58,7 @@ class AnyLinearSolver {
     virtual Eigen::MatrixXd dense() const = 0;
     virtual Eigen::SparseMatrix<double> sparse() const = 0;
     virtual const SparsityPattern& pattern() const = 0;
+    virtual bool pattern_known() const = 0;
   };
   template <class J>
   struct Erased final : Jacobian {
@@ -68,6 +69,7 @@ class AnyLinearSolver {
     Eigen::MatrixXd dense() const override { return jac.dense(); }
     Eigen::SparseMatrix<double> sparse() const override { return jac.sparse(); }
     const SparsityPattern& pattern() const override { return jac.pattern(); }
+    bool pattern_known() const override { return detail::pattern_known(jac); }
   };
 
   struct Interface {

@@ -7,8 +7,9 @@
 // factorization of a small matrix costs less than looking at it), and so is it for a J of a size known
 // at compile time (the fixed-size rules' matrices, ≤ 16 × 16) — up to 4 × 4 its closed-form inverse,
 // with the exact condition number. Above, one column of J (one forward
-// pass) tells a dense J, which is then formed densely without detection; otherwise the pattern is
-// detected (one tracer run of c, once per solve, or never with a kept `analysis`) and
+// pass) tells a dense J, which is then formed densely without detection — unless the pattern is
+// already at hand (kept in `analysis`, or detected at an earlier step of the same solve), which
+// tells it for free; otherwise the pattern is detected (one tracer run of c, once per solve) and
 //  * its band kl + ku + 1 is at most `max_band` and at most half of n → `BandedLU`: the Jacobian
 //    costs ⌈(kl + ku + 1)/4⌉ forward passes and the factorization O(n kl (kl + ku));
 //  * else at most `max_density` of its entries can be nonzero → `SparseLU`, when the program includes
@@ -135,7 +136,7 @@ struct Auto {
         return detail::AutoFactor(detail::AutoFactor::ConjugateGradients{
             std::make_shared<const detail::HessianFactor<J>>(jac, cg_tol)});
     }
-    if (n >= dense_below && (analysis || !dense_column(jac))) {
+    if (n >= dense_below && (analysis || detail::pattern_known(jac) || !dense_column(jac))) {
       const SparsityPattern& p = detail::sparse_structure(jac, analysis);
       const Eigen::Index width = (analysis ? analysis->bandwidth() : bandwidth_of(p)).width();
       if (width <= max_band && 2 * width <= n) return detail::AutoFactor(BandedLU{analysis}.factor(jac));

@@ -48,7 +48,9 @@ namespace ift {
 /// v ↦ J v, J densely or sparsely, and the pattern of its nonzeros — each formed on request. The
 /// implicit rule's J also has `transposed()`, a callable w ↦ Jᵀ w for the reverse rule's solves
 /// (Newton's J, which is never solved transposed, reaches solvers through `AnyLinearSolver`'s
-/// erasure, which has none).
+/// erasure, which has none). An operator may also say, by `pattern_known()`, that its pattern is
+/// already at hand (detected earlier in the same solve), so that asking for it costs nothing; `Auto`
+/// then reads the pattern instead of probing a column of J (`detail::pattern_known`).
 template <class J>
 concept JacobianOperator = requires(const J& jac, const Eigen::VectorXd& v) {
   { jac.size() } -> std::convertible_to<Eigen::Index>;
@@ -67,6 +69,18 @@ template <class J>
 inline constexpr bool is_rule_jacobian_v = requires(const J& jac) {
   jac.transposed();
 };
+
+/// Whether `jac.pattern()` is already at hand: what the operator says by `pattern_known()`, false
+/// for an operator that does not say.
+template <JacobianOperator J>
+bool pattern_known(const J& jac) {
+  if constexpr (requires {
+                  { jac.pattern_known() } -> std::convertible_to<bool>;
+                })
+    return jac.pattern_known();
+  else
+    return false;
+}
 
 /// A factorization behind virtual calls: what `Auto` holds when its choice depends on types it
 /// does not name (the sparse LU a hook provides, CG on the rule's own J).
