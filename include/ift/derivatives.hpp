@@ -249,20 +249,20 @@ auto vjp(F&& f, const Eigen::MatrixBase<DX>& x, const W& w) {
   const typename DX::PlainObject& xp = x.derived();
   Tape tape;
   const auto xv = detail::lift_input<Var>(xp);  // Var(double): independent variables
-  const auto y = f(std::as_const(xv));
+  auto y = f(std::as_const(xv));
   const auto adjoints = [&] {
     Eigen::VectorXd x_bar(xv.size());
     for (Eigen::Index i = 0; i < xv.size(); ++i) x_bar(i) = tape.adjoint(xv(i));
     return x_bar;
   };
-  if constexpr (std::is_same_v<std::remove_cvref_t<decltype(y)>, Var>) {
+  if constexpr (std::is_same_v<decltype(y), Var>) {
     static_assert(std::is_arithmetic_v<W>, "ift::vjp: for a scalar-valued f, w is a number");
     tape.backward(y, static_cast<double>(w));
     return std::pair<double, Eigen::VectorXd>(y.value(), adjoints());
   } else {
     static_assert(std::is_base_of_v<Eigen::EigenBase<W>, W>,
                   "ift::vjp: for a vector-valued f, w is an Eigen vector of double");
-    const Eigen::VectorX<Var> out = detail::flat_output<Var>(y);
+    const Eigen::VectorX<Var> out = detail::flat_output<Var>(std::move(y));
     const Eigen::VectorXd seeds = w;
     detail::check_size(out.size(), seeds.size(), "the adjoint w");
     tape.backward(std::span<const Var>(out.data(), static_cast<std::size_t>(out.size())),

@@ -39,17 +39,20 @@ namespace detail {
 /// A sorted set of input indices without repeats. Up to `inline_size` of them are held in place: the
 /// sets of a typical residual's entries are a few indices (a stencil's neighbours), and a tracer run
 /// makes one set per operation, so a heap allocation for each would cost more than the merge.
+///
+/// The count and the in-place indices form one 32-byte block, copied whole (entries past the count
+/// included, whatever they hold): a tracer run copies a set at nearly every operation, and one block
+/// move costs less than a copy sized by the count — or than zeroing the unused entries first.
 class IndexSet {
  public:
   static constexpr std::size_t inline_size = 7;
 
   IndexSet() = default;
-  explicit IndexSet(int index) : size_(1) { small_[0] = index; }
-  // The in-place case copies 32 bytes and allocates nothing; only a large set owns heap memory.
-  IndexSet(const IndexSet& other) : small_(other.small_), size_(other.size_) {
+  explicit IndexSet(int index) { block_.size = 1, block_.index[0] = index; }
+  IndexSet(const IndexSet& other) : block_(other.block_) {
     if (other.large_) {
-      large_ = std::make_unique_for_overwrite<int[]>(size_);
-      std::copy_n(other.large_.get(), size_, large_.get());
+      large_ = std::make_unique_for_overwrite<int[]>(block_.size);
+      std::copy_n(other.large_.get(), block_.size, large_.get());
     }
   }
   IndexSet(IndexSet&&) noexcept = default;
@@ -60,37 +63,57 @@ class IndexSet {
   IndexSet& operator=(IndexSet&&) noexcept = default;
   ~IndexSet() = default;
 
-  std::span<const int> view() const { return {large_ ? large_.get() : small_.data(), size_}; }
-  bool empty() const { return size_ == 0; }
+  std::span<const int> view() const { return {large_ ? large_.get() : block_.index, block_.size}; }
+  bool empty() const { return block_.size == 0; }
 
   /// a ∪ b, by one merge.
   static IndexSet joined(const IndexSet& a, const IndexSet& b) {
     const std::span<const int> x = a.view(), y = b.view();
     IndexSet out;
-    int* to = out.small_.data();
+    int* to = out.block_.index;
     if (x.size() + y.size() > inline_size) {
       out.large_ = std::make_unique_for_overwrite<int[]>(x.size() + y.size());
       to = out.large_.get();
     }
-    out.size_ = static_cast<std::uint32_t>(std::set_union(x.begin(), x.end(), y.begin(), y.end(), to) - to);
-    if (out.large_ && out.size_ <= inline_size) {  // the sets overlapped: back in place
-      std::copy_n(to, out.size_, out.small_.data());
+    out.block_.size = merge(x, y, to);
+    if (out.large_ && out.block_.size <= inline_size) {  // the sets overlapped: back in place
+      std::copy_n(to, out.block_.size, out.block_.index);
       out.large_.reset();
     }
     return out;
   }
+
   friend bool operator==(const IndexSet& a, const IndexSet& b) {
-    if (a.size_ != b.size_) return false;
+    if (a.block_.size != b.block_.size) return false;
     const int *x = a.view().data(), *y = b.view().data();
-    for (std::uint32_t k = 0; k < a.size_; ++k)
+    for (std::uint32_t k = 0; k < a.block_.size; ++k)
       if (x[k] != y[k]) return false;
     return true;
   }
 
  private:
-  std::array<int, inline_size> small_{};
-  std::uint32_t size_ = 0;        // entries, in small_ or in large_
-  std::unique_ptr<int[]> large_;  // the set, when it does not fit in small_
+  // The sorted union of x and y into `to`; its size. Branch-free in the loop (the sets are a few
+  // indices, so a mispredicted branch per element would cost more than the comparisons), and no
+  // library call for the tails (std::set_union copies them with memmove).
+  static std::uint32_t merge(std::span<const int> x, std::span<const int> y, int* to) {
+    std::size_t i = 0, j = 0, k = 0;
+    while (i < x.size() && j < y.size()) {
+      const int u = x[i], v = y[j];
+      to[k++] = u < v ? u : v;
+      i += u <= v;
+      j += v <= u;
+    }
+    for (; i < x.size(); ++i) to[k++] = x[i];
+    for (; j < y.size(); ++j) to[k++] = y[j];
+    return static_cast<std::uint32_t>(k);
+  }
+
+  struct Block {
+    std::uint32_t size = 0;  // entries, in `index` or in large_
+    int index[inline_size];  // the set when it fits; entries from `size` on are unused
+  };
+  Block block_;
+  std::unique_ptr<int[]> large_;  // the set, when it does not fit in place
 };
 
 }  // namespace detail
@@ -196,7 +219,8 @@ class Tracer {
   }
 
  private:
-  Tracer(double value, detail::IndexSet deps) : value_(value), deps_(std::move(deps)) {}
+  Tracer(double value, const detail::IndexSet& deps) : value_(value), deps_(deps) {}
+  Tracer(double value, detail::IndexSet&& deps) : value_(value), deps_(std::move(deps)) {}
   static Tracer with(double value, const Tracer& a) { return Tracer(value, a.deps_); }
   static Tracer joined(double value, const Tracer& a, const Tracer& b) {
     if (b.deps_.empty() || a.deps_ == b.deps_) return with(value, a);
