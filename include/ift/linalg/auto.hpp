@@ -17,7 +17,8 @@
 //  * else J is formed densely as usual.
 // The defaults are measured (reverse-mode gradients through Newton, benchmarks/
 // implicit_sparse.bench.cpp): on Broyden's tridiagonal system the dense and banded paths cost the
-// same near 12–16 unknowns (dense LU ahead below, banded ahead above: 2.6 times at 64); the sparse LU
+// same at 7 unknowns (dense LU ahead below, banded ahead above: 1.3 times at 10, 2.6 times at 64),
+// while probing a column costs a dense J of 8–12 unknowns about a tenth of its gradient; the sparse LU
 // costs about twice the banded LU on a narrow band, so a band of up to 32 diagonals goes banded,
 // while a wider one (a 2-D stencil's, of width √n) fills less under the sparse LU's ordering.
 //
@@ -113,7 +114,7 @@ struct Auto {
   /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Auto";
   /// Systems with fewer unknowns use the dense LU without detecting a pattern.
-  Eigen::Index dense_below = 12;
+  Eigen::Index dense_below = 8;
   /// The sparse LU is used when the fraction of possibly nonzero entries is at most this.
   double max_density = 0.05;
   /// The banded LU is used when the band kl + ku + 1 has at most this many diagonals (and at most n/2).

@@ -241,14 +241,20 @@ inline void require_well_conditioned(double rcond, std::string_view solver) {
 /// means U (and so J) is numerically singular.
 template <class Diagonal>
 void require_regular_pivots(const Diagonal& diagonal, std::string_view solver) {
+  // One pass over the pivots (a banded or sparse step's check is a noticeable part of its cost).
+  double smallest = std::numeric_limits<double>::infinity(), largest = 0.0;
+  Eigen::Index at = 0;
+  for (Eigen::Index j = 0; j < diagonal.size(); ++j) {
+    const double magnitude = std::abs(static_cast<double>(diagonal(j)));
+    if (!(magnitude <= std::numeric_limits<double>::max()))  // NaN or infinite
+      throw_singular(solver, "not finite", std::numeric_limits<double>::quiet_NaN());
+    if (magnitude < smallest) smallest = magnitude, at = j;
+    largest = std::max(largest, magnitude);
+  }
   if (diagonal.size() == 0) return;
-  const typename deferred<Eigen::VectorXd, Diagonal>::type magnitude = diagonal.cwiseAbs();
-  if (!magnitude.allFinite()) throw_singular(solver, "not finite", std::numeric_limits<double>::quiet_NaN());
-  Eigen::Index j;
-  const double smallest = magnitude.minCoeff(&j), largest = magnitude.maxCoeff();
   if (smallest == 0.0) {
     std::ostringstream why;
-    why << "singular (zero pivot in column " << j << ")";
+    why << "singular (zero pivot in column " << at << ")";
     throw_singular(solver, why.str(), std::numeric_limits<double>::infinity());
   }
   if (smallest <= std::numeric_limits<double>::epsilon() * largest) {
