@@ -41,8 +41,8 @@ namespace detail {
 /// makes one set per operation, so a heap allocation for each would cost more than the merge.
 ///
 /// The count and the in-place indices form one 32-byte block, copied whole (entries past the count
-/// included, whatever they hold): a tracer run copies a set at nearly every operation, and one block
-/// move costs less than a copy sized by the count — or than zeroing the unused entries first.
+/// included): a tracer run copies a set at nearly every operation, and one block move costs less than
+/// a copy sized by the count.
 class IndexSet {
  public:
   static constexpr std::size_t inline_size = 7;
@@ -109,8 +109,8 @@ class IndexSet {
   }
 
   struct Block {
-    std::uint32_t size = 0;  // entries, in `index` or in large_
-    int index[inline_size];  // the set when it fits; entries from `size` on are unused
+    std::uint32_t size = 0;    // entries, in `index` or in large_
+    int index[inline_size]{};  // the set when it fits; entries from `size` on are unused
   };
   Block block_;
   std::unique_ptr<int[]> large_;  // the set, when it does not fit in place
