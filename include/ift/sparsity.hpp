@@ -45,7 +45,8 @@ SparsityPattern sparsity_pattern(F&& f, const Eigen::MatrixBase<Derived>& x) {
     throw std::invalid_argument("ift::sparsity_pattern: x is too large for 32-bit indices");
   Eigen::Matrix<Tracer, Derived::SizeAtCompileTime, 1> xt(n);
   for (Eigen::Index j = 0; j < n; ++j) xt(j) = Tracer(x(j), static_cast<int>(j));
-  const Eigen::VectorX<typename decltype(xt)::Scalar> y = detail::flat_output<Tracer>(f(std::as_const(xt)));
+  using Traced = typename detail::deferred<Eigen::VectorX<Tracer>, F>::type;  // compiled only when used
+  const Traced y = detail::flat_output<Tracer>(f(std::as_const(xt)));
 
   SparsityPattern p{y.size(), n, std::vector<int>(static_cast<std::size_t>(n) + 1, 0), {}};
   for (Eigen::Index i = 0; i < y.size(); ++i)
@@ -68,7 +69,7 @@ Eigen::SparseMatrix<double> sparse_jacobian(F&& f, const Eigen::MatrixBase<Deriv
   constexpr int K = 4;
   static_assert(Derived::IsVectorAtCompileTime && std::is_same_v<typename Derived::Scalar, double>,
                 "ift::sparse_jacobian: x must be an Eigen vector of double");
-  using D = Dual<typename Derived::Scalar, K>;
+  using D = typename detail::deferred<Dual<double, K>, F>::type;  // compiled only when used
   if (x.size() != pattern.cols || static_cast<Eigen::Index>(coloring.color.size()) != pattern.cols)
     throw std::invalid_argument("ift::sparse_jacobian: x, the pattern and the coloring differ in size");
   typename detail::deferred<Eigen::SparseMatrix<double>, F>::type J(pattern.rows, pattern.cols);

@@ -124,7 +124,8 @@ struct Newton {
         using Conds = detail::Conditions<detail::Unparameterized<std::remove_reference_t<F>>, X>;
         const detail::ConditionsJacobian<Conds, std::tuple<>> jac(Conds{{f}}, out.x, {}, cache);
         try {
-          d = -linear_solver.solve(jac, Eigen::VectorXd(fx));
+          d = linear_solver.solve(jac, fx);  // taken over, then negated in place: no temporary
+          d = -d;
         } catch (const SingularJacobianError& e) {
           out.status = detail::status_of(e);
         } catch (const SolverError&) {
