@@ -11,7 +11,7 @@
 //    parameters at a time, so the gradient costs n/8 unrolled solves (n ≤ 1000);
 //  * `unrolled_adolc_thomas` (with ADOL-C): the same Newton on `adouble`, taped, one reverse sweep;
 //  * `implicit_rev_default`: `ift::root(g, x0, θ)` on `Var`, no option given (so `Auto`, the default
-//    linear solver: banded LU here from n = 12 on);
+//    linear solver: banded LU here from n = 8 on);
 //  * `implicit_rev_auto`: Newton and the implicit rule with `ift::Auto` given explicitly (the same
 //    choices; Newton's solver then behind `AnyLinearSolver`'s stored model);
 //  * `implicit_rev_banded`, `implicit_rev_sparselu`: Newton and the implicit rule with `BandedLU`,
