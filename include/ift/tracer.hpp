@@ -18,7 +18,6 @@
 // traced on one side of a kink stays valid on the other.
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
