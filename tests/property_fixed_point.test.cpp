@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ift/fixed_point.hpp"
+#include "ift/sparse.hpp"
 #include "support/random_problems.hpp"
 
 namespace {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ift/least_squares.hpp"
+#include "ift/sparse.hpp"
 #include "support/random_problems.hpp"
 
 namespace {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ift/minimize.hpp"
+#include "ift/sparse.hpp"
 #include "support/random_problems.hpp"
 
 namespace {

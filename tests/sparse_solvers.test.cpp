@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ift/ift.hpp"
+#include "ift/sparse.hpp"
 #include "support/broyden.hpp"
 
 namespace {
