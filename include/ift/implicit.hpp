@@ -497,6 +497,11 @@ auto implicit_conditions(const Conds& conds, const X& x_star, const P& theta, co
     if constexpr (Scalar<X>) {
       return unflat<X>(implicit_flat(
           conds, x, theta, factor_conditions(conds, x, theta_d, Division{linear_solver_name<LS>()})));
+    } else if constexpr (std::is_same_v<LS, Auto> && std::is_same_v<Factor, NoFactor> &&
+                         fixed_rows<X>() != Eigen::Dynamic && fixed_rows<X>() <= max_fixed_rows) {
+      // A J of a size known at compile time is small: `Auto` factorizes it densely, as the
+      // fixed-size rules do, and its banded, sparse and CG paths are not compiled for it.
+      return unflat<X>(implicit_flat(conds, x, theta, factor_conditions(conds, x, theta_d, DenseLU{})));
     } else {
       decltype(auto) factor = factor_or_given(conds, x, theta_d, ls, given, structure);
       return unflat<X>(implicit_flat(conds, x, theta, factor));

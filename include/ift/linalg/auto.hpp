@@ -107,9 +107,10 @@ class AutoFactor {
 
 }  // namespace detail
 
-/// Dense LU below `dense_below` unknowns or when the detected pattern is dense, banded LU for a
-/// narrow band, sparse LU for another sparse pattern (dense LU when the program does not include
-/// `<ift/sparse.hpp>`). The default linear solver of `Implicit<>` and `Newton`.
+/// Dense LU below `dense_below` unknowns, for a state whose size is known at compile time (the
+/// implicit rule decides that before calling `factor`), or when the detected pattern is dense; banded
+/// LU for a narrow band, sparse LU for another sparse pattern (dense LU when the program does not
+/// include `<ift/sparse.hpp>`). The default linear solver of `Implicit<>` and `Newton`.
 struct Auto {
   /// The solver's name, used in error messages.
   static constexpr std::string_view name = "Auto";
@@ -139,8 +140,9 @@ struct Auto {
     }
     if (n >= dense_below && (analysis || detail::pattern_known(jac) || !dense_column(jac))) {
       const SparsityPattern& p = detail::sparse_structure(jac, analysis);
-      const Eigen::Index width = (analysis ? analysis->bandwidth() : bandwidth_of(p)).width();
-      if (width <= max_band && 2 * width <= n) return detail::AutoFactor(BandedLU{analysis}.factor(jac));
+      const Bandwidth band = analysis ? analysis->bandwidth() : bandwidth_of(p);
+      if (band.width() <= max_band && 2 * band.width() <= n)
+        return detail::AutoFactor(BandedLU{analysis}.factor(jac, band));
       const detail::SparseLUHook sparse_lu = detail::sparse_lu_for_auto();
       if (sparse_lu && p.density() <= max_density) {
         return detail::AutoFactor(detail::AutoFactor::Sparse{

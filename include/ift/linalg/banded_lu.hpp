@@ -35,6 +35,20 @@
 namespace ift {
 namespace detail {
 
+/// Calls `f.template operator()<KL, KU>()` with the band's kl and ku as constants for the narrow bands
+/// of chains and 1-D stencils (tridiagonal, pentadiagonal), with `Eigen::Dynamic` for any other: the
+/// one place that chooses which bands get kernels of their own (each costs compile time wherever a
+/// banded LU is used).
+template <class F>
+void with_constant_band(Bandwidth b, F&& f) {
+  if (b.lower == 1 && b.upper == 1)
+    f.template operator()<1, 1>();
+  else if (b.lower == 2 && b.upper == 2)
+    f.template operator()<2, 2>();
+  else
+    f.template operator()<Eigen::Dynamic, Eigen::Dynamic>();
+}
+
 /// P A = L U of a banded A, with the solves with A and Aᵀ. Shared, so that the tape node holding it
 /// stays cheap to copy.
 class BandedFactor {
@@ -87,8 +101,8 @@ class BandedFactor {
   };
 
   // X = B, then `each.template operator()<KL, KV>(v, factors)` on every column v of X in place, with
-  // the bandwidths as constants for the narrow bands of chains and stencils (tridiagonal,
-  // pentadiagonal), or `Eigen::Dynamic` for any other.
+  // the bandwidths as constants for the narrow bands of chains and stencils (`with_constant_band`),
+  // or `Eigen::Dynamic` for any other.
   //
   // Why constants: each step of a solve reads what the step before it wrote, so a loop that goes
   // through memory waits on a store and a reload at every row, and the few-entry inner loops cost
@@ -106,15 +120,10 @@ class BandedFactor {
                     data_->band.data(),
                     data_->inverse_diagonal.data(),
                     data_->pivot.data()};
-    const auto all = [&]<int KL, int KV>() {
+    with_constant_band(data_->bandwidth, [&]<int KL, int KU>() {
+      constexpr int KV = KL == Eigen::Dynamic ? Eigen::Dynamic : KL + KU;
       for (Eigen::Index c = 0; c < x.cols(); ++c) each.template operator()<KL, KV>(x.col(c).data(), f);
-    };
-    if (kl == 1 && ku == 1)
-      all.template operator()<1, 2>();
-    else if (kl == 2 && ku == 2)
-      all.template operator()<2, 4>();
-    else
-      all.template operator()<Eigen::Dynamic, Eigen::Dynamic>();
+    });
     return x;
   }
 
@@ -294,9 +303,15 @@ struct BandedLU {
   /// passes.
   template <JacobianOperator J>
   detail::BandedFactor factor(const J& jac) const {
-    const Bandwidth b = analysis ? (detail::sparse_structure(jac, analysis), analysis->bandwidth())
-                                 : bandwidth_of(jac.pattern());
-    return factorize(detail::sparse_values(jac, analysis), b, detail::is_rule_jacobian_v<J>);
+    return factor(jac, analysis ? (detail::sparse_structure(jac, analysis), analysis->bandwidth())
+                                : bandwidth_of(jac.pattern()));
+  }
+
+  /// Factorizes J given as an operator whose band is known already (`Auto` reads it off the pattern
+  /// to choose this solver). Throws `std::invalid_argument` if J has an entry outside `band`.
+  template <JacobianOperator J>
+  detail::BandedFactor factor(const J& jac, Bandwidth band) const {
+    return factorize(detail::sparse_values(jac, analysis), band, detail::is_rule_jacobian_v<J>);
   }
 
   /// Factorizes a sparse matrix of doubles, its band read from its entries, with the condition
@@ -333,16 +348,11 @@ struct BandedLU {
   // row reaches), the multipliers are scaled by the pivot's reciprocal (as LAPACK does) and the rank-1
   // update runs over that block.
   // A zero pivot leaves its column alone: the check of the pivots at the end reports it.
-  // Tridiagonal and pentadiagonal bands run with the band as constants (KL, KU), as the solves do
-  // (BandedFactor::column_by_column): the inner loops of the full-band columns unroll.
+  // The narrow bands run with the band as constants (KL, KU), as the solves do
+  // (`detail::with_constant_band`): the inner loops of the full-band columns unroll.
   template <class Data>
   static void eliminate(Data& d) {
-    if (d.bandwidth.lower == 1 && d.bandwidth.upper == 1)
-      eliminate<1, 1>(d);
-    else if (d.bandwidth.lower == 2 && d.bandwidth.upper == 2)
-      eliminate<2, 2>(d);
-    else
-      eliminate<Eigen::Dynamic, Eigen::Dynamic>(d);
+    detail::with_constant_band(d.bandwidth, [&]<int KL, int KU>() { eliminate<KL, KU>(d); });
   }
 
   template <int KL, int KU, class Data>
