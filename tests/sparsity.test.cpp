@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 #include <span>
 #include <vector>
@@ -210,6 +211,40 @@ TEST_CASE("greedy coloring: valid, and optimal on bands and blocks", "[sparsity]
   check(ift::sparsity_pattern(arrow, x), int(n));  // the dense row makes every pair conflict
   check(ift::sparsity_pattern(Dense{Eigen::MatrixXd::Random(3, n)}, x), int(n));
   check(pattern_of(4, 6, [](Eigen::Index, Eigen::Index) { return false; }), 1);
+}
+
+TEST_CASE("coloring a full band: the greedy order's colors, found in O(n)", "[sparsity]") {
+  // The greedy order written out by brute force: each column the smallest color no earlier column
+  // sharing a row with it holds.
+  const auto greedy = [](const ift::SparsityPattern& p) {
+    std::vector<int> color(static_cast<std::size_t>(p.cols), -1);
+    for (Eigen::Index j = 0; j < p.cols; ++j) {
+      std::vector<bool> taken(static_cast<std::size_t>(p.cols) + 1, false);
+      for (Eigen::Index k = 0; k < j; ++k)
+        for (Eigen::Index i = 0; i < p.rows; ++i)
+          if (p.contains(i, j) && p.contains(i, k)) taken[static_cast<std::size_t>(color[k])] = true;
+      int c = 0;
+      while (taken[static_cast<std::size_t>(c)]) ++c;
+      color[static_cast<std::size_t>(j)] = c;
+    }
+    return color;
+  };
+  for (const Eigen::Index n : {1, 2, 3, 7, 12})
+    for (const Eigen::Index kl : {0, 1, 2, 4})
+      for (const Eigen::Index ku : {0, 1, 3}) {
+        INFO("n = " << n << ", kl = " << kl << ", ku = " << ku);
+        const auto in = [&](Eigen::Index i, Eigen::Index j) { return i - j <= kl && j - i <= ku; };
+        const ift::SparsityPattern full = pattern_of(n, n, in);
+        const ift::ColumnColoring c = ift::color_columns(full);
+        CHECK(c.color == greedy(full));
+        CHECK(c.colors == std::min(kl + ku + 1, n));
+        CHECK(valid_coloring(full, c));
+        // One entry short of the band: the general search, still the greedy order.
+        const ift::SparsityPattern gap = pattern_of(
+            n, n, [&](Eigen::Index i, Eigen::Index j) { return in(i, j) && !(i == n - 1 && j == n - 1); });
+        CHECK(ift::color_columns(gap).color == greedy(gap));
+        CHECK(valid_coloring(gap, ift::color_columns(gap)));
+      }
 }
 
 TEST_CASE("compressed Jacobians equal dense ones", "[sparsity]") {

@@ -59,10 +59,45 @@ struct ColumnColoring {
   int colors = 0;          ///< the number of groups (directional derivatives one Jacobian costs)
 };
 
+/// The bandwidths of a pattern: entry (i, j) may be nonzero only for −`lower` ≤ j − i ≤ `upper`.
+struct Bandwidth {
+  Eigen::Index lower = 0;  ///< kl, the number of subdiagonals
+  Eigen::Index upper = 0;  ///< ku, the number of superdiagonals
+  /// kl + ku + 1, the number of diagonals of the band.
+  Eigen::Index width() const { return lower + upper + 1; }
+};
+
+/// The bandwidths of `p`, in O(n) (the extreme rows of each column). An empty column adds nothing.
+inline Bandwidth bandwidth_of(const SparsityPattern& p) {
+  Bandwidth b;
+  for (Eigen::Index j = 0; j < p.cols; ++j) {
+    if (p.outer[j] == p.outer[j + 1]) continue;
+    b.upper = std::max<Eigen::Index>(b.upper, j - p.inner[p.outer[j]]);
+    b.lower = std::max<Eigen::Index>(b.lower, p.inner[p.outer[j + 1] - 1] - j);
+  }
+  return b;
+}
+
 /// Greedy coloring of the columns of `p` in natural order: each column takes the smallest color
 /// not already taken by a column sharing a row with it. Optimal for banded patterns (w colors for
-/// bandwidth w); a dense row forces n colors. Cost O(Σᵢ (row i's count)²).
+/// bandwidth w); a dense row forces n colors. Cost O(Σᵢ (row i's count)²), O(n) for a full band.
 inline ColumnColoring color_columns(const SparsityPattern& p) {
+  // A square full band (every entry within its bandwidths present: chains, 1-D stencils) needs no
+  // search: each column shares a row with the w − 1 columns before it, which hold the other w − 1
+  // colors, so the greedy order gives column j the color j mod w.
+  if (p.rows == p.cols) {
+    const Bandwidth b = bandwidth_of(p);
+    Eigen::Index full = 0;
+    for (Eigen::Index j = 0; j < p.cols; ++j)
+      full += std::min(p.rows - 1, j + b.lower) - std::max<Eigen::Index>(0, j - b.upper) + 1;
+    if (full == p.nonzeros()) {
+      ColumnColoring out{std::vector<int>(static_cast<std::size_t>(p.cols)),
+                         static_cast<int>(std::min(b.width(), p.cols))};
+      for (Eigen::Index j = 0; j < p.cols; ++j)
+        out.color[static_cast<std::size_t>(j)] = static_cast<int>(j % b.width());
+      return out;
+    }
+  }
   // The pattern row by row (compressed-row copy), to find a column's neighbors.
   std::vector<int> row_start(static_cast<std::size_t>(p.rows) + 1, 0), row_cols(p.inner.size());
   for (const int i : p.inner) ++row_start[static_cast<std::size_t>(i) + 1];
@@ -88,25 +123,6 @@ inline ColumnColoring color_columns(const SparsityPattern& p) {
     out.color[j] = c;
   }
   return out;
-}
-
-/// The bandwidths of a pattern: entry (i, j) may be nonzero only for −`lower` ≤ j − i ≤ `upper`.
-struct Bandwidth {
-  Eigen::Index lower = 0;  ///< kl, the number of subdiagonals
-  Eigen::Index upper = 0;  ///< ku, the number of superdiagonals
-  /// kl + ku + 1, the number of diagonals of the band.
-  Eigen::Index width() const { return lower + upper + 1; }
-};
-
-/// The bandwidths of `p`, in O(n) (the extreme rows of each column). An empty column adds nothing.
-inline Bandwidth bandwidth_of(const SparsityPattern& p) {
-  Bandwidth b;
-  for (Eigen::Index j = 0; j < p.cols; ++j) {
-    if (p.outer[j] == p.outer[j + 1]) continue;
-    b.upper = std::max<Eigen::Index>(b.upper, j - p.inner[p.outer[j]]);
-    b.lower = std::max<Eigen::Index>(b.lower, p.inner[p.outer[j + 1] - 1] - j);
-  }
-  return b;
 }
 
 namespace detail {

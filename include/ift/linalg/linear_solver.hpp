@@ -241,18 +241,21 @@ inline void require_well_conditioned(double rcond, std::string_view solver) {
 /// means U (and so J) is numerically singular.
 template <class Diagonal>
 void require_regular_pivots(const Diagonal& diagonal, std::string_view solver) {
-  // One pass over the pivots (a banded or sparse step's check is a noticeable part of its cost).
+  // One branch-free pass over the pivots (a banded or sparse step's check is a noticeable part of
+  // its cost); where a zero pivot is, is looked up only to report it.
   double smallest = std::numeric_limits<double>::infinity(), largest = 0.0;
-  Eigen::Index at = 0;
+  bool finite = true;
   for (Eigen::Index j = 0; j < diagonal.size(); ++j) {
     const double magnitude = std::abs(static_cast<double>(diagonal(j)));
-    if (!(magnitude <= std::numeric_limits<double>::max()))  // NaN or infinite
-      throw_singular(solver, "not finite", std::numeric_limits<double>::quiet_NaN());
-    if (magnitude < smallest) smallest = magnitude, at = j;
+    finite &= magnitude <= std::numeric_limits<double>::max();  // false for NaN and infinities
+    smallest = std::min(smallest, magnitude);
     largest = std::max(largest, magnitude);
   }
+  if (!finite) throw_singular(solver, "not finite", std::numeric_limits<double>::quiet_NaN());
   if (diagonal.size() == 0) return;
   if (smallest == 0.0) {
+    Eigen::Index at = 0;
+    while (static_cast<double>(diagonal(at)) != 0.0) ++at;
     std::ostringstream why;
     why << "singular (zero pivot in column " << at << ")";
     throw_singular(solver, why.str(), std::numeric_limits<double>::infinity());
