@@ -1,11 +1,12 @@
 // `Auto`, the default linear solver of Newton and of the implicit rule, in a program that includes
-// only the umbrella (this file is built without the suite's precompiled header, which includes
-// <ift/sparse.hpp>): small and dense Jacobians go to dense LU, narrow bands to BandedLU, and a wide
+// only the umbrella (this file is built without the suite's precompiled header, so that nothing else
+// is included): small and dense Jacobians go to dense LU, narrow bands to BandedLU, and a wide
 // sparse pattern — with no sparse LU compiled in — to dense LU. Every choice, with no options given,
 // at every scalar mode against derivatives from the implicit function theorem on dense matrices.
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -144,6 +145,43 @@ TEST_CASE("Auto's choice, seen through a kept analysis", "[auto]") {
   };
   CHECK(analysed(chain(60)) == std::pair{1, 0});  // banded: the pattern, no sparse LU
   CHECK(analysed(grid(16)) == std::pair{1, 0});   // wide and sparse: no sparse LU here, dense
+}
+
+TEST_CASE("Auto factorizes a state whose size is known at compile time densely, at every level", "[auto]") {
+  // Its J is small, so the rule takes the dense LU without looking at the pattern, whatever Auto's options
+  // say: a kept analysis records nothing. x' = J⁻¹b and, from J x' = b with J = A + 3 diag(x²),
+  // x'' = −J⁻¹(6 x ∘ x' ∘ x').
+  const Coupled g = chain(6);
+  using X = Eigen::Matrix<double, 6, 1>;
+  const ift::SparseAnalysis handle;
+  const ift::Implicit<ift::Auto> rule{{.dense_below = 2, .analysis = handle}};
+  const X x = ift::root(g, X::Zero().eval(), 0.7).x;
+  const Eigen::MatrixXd J = g.jacobian(x);
+  const Eigen::VectorXd dx = J.partialPivLu().solve(g.b);
+  const Eigen::VectorXd d2x = J.partialPivLu().solve(-6.0 * x.cwiseProduct(dx).cwiseProduct(dx));
+
+  ift::Tape tape;
+  const ift::Var theta = 0.7;
+  const auto reverse = ift::root(g, X::Zero().eval(), theta, ift::Newton{}, rule).x;
+  for (Eigen::Index i = 0; i < 6; ++i) CHECK(std::abs(tape.gradient(reverse(i), theta) - dx(i)) <= 1e-10);
+
+  using D2 = ift::Dual<ift::Dual<double>>;
+  const auto nested =
+      ift::root(g, X::Zero().eval(), D2(ift::Dual<double>(0.7, 1.0), ift::Dual<double>(1.0, 0.0)),
+                ift::Newton{}, rule)
+          .x;
+  for (Eigen::Index i = 0; i < 6; ++i) {
+    CHECK(std::abs(nested(i).a.v(0) - dx(i)) <= 1e-10);
+    CHECK(std::abs(nested(i).v(0).a - dx(i)) <= 1e-10);
+    CHECK(std::abs(nested(i).v(0).v(0) - d2x(i)) <= 1e-9);
+  }
+  CHECK(handle.patterns_detected() == 0);
+
+  // The same problem on a dynamic-size state: Auto, told to detect from 2 unknowns, records the pattern.
+  const ift::Var theta2 = 0.7;
+  const auto dynamic = ift::root(g, Eigen::VectorXd::Zero(6).eval(), theta2, ift::Newton{}, rule).x;
+  for (Eigen::Index i = 0; i < 6; ++i) CHECK(std::abs(tape.gradient(dynamic(i), theta2) - dx(i)) <= 1e-10);
+  CHECK(handle.patterns_detected() == 1);
 }
 
 TEST_CASE("Auto probes a column of J only until the solve has J's pattern", "[auto]") {
