@@ -133,19 +133,27 @@ namespace {
 
 // Broyden's system with, when `far` is set, a term coupling xᵢ to x_{(i + n/2) mod n} where xᵢ < −0.1:
 // off at x0 = 0, on at the solution (whose entries are near −0.5), so the pattern Newton detects at x0
-// is not the pattern at x*. Counts its runs on tracers (pattern detections).
+// is not the pattern at x*. With `compare` set (and `far` not), it compares x₀ with a bound it never
+// reaches: a branch on a value that does not change the pattern. Counts its runs on tracers (pattern
+// detections) and on `Dual<double, 1>` (Jacobian-vector products: Auto's probe of a column at
+// Newton's first step, and the check of Newton's pattern at x*).
 struct Branchy {
   bool far = false;
   int* tracer_runs = nullptr;
+  bool compare = false;
+  int* product_runs = nullptr;
   template <class V, class P>
   auto operator()(const V& x, const P& theta) const {
     using S = typename V::Scalar;
     if constexpr (std::is_same_v<S, ift::Tracer>) ++*tracer_runs;
+    if constexpr (std::is_same_v<S, ift::Dual<double, 1>>)
+      if (product_runs) ++*product_runs;
     Eigen::VectorX<S> g = broyden(x, theta);
     const Eigen::Index n = x.size();
     if (far)
       for (Eigen::Index i = 0; i < n; ++i)
         if (x(i) < -0.1) g(i) += 0.05 * x((i + n / 2) % n);
+    if (compare && x(0) > 1e6) g(0) += x(n - 1);
     return g;
   }
 };
@@ -177,6 +185,19 @@ TEST_CASE("the implicit rule reuses the pattern Newton detected, after checking 
     const Eigen::VectorXd fresh = branchy_gradient(g, theta, true);
     CHECK(runs == 2);
     CHECK(reused == fresh);
+  }
+  SECTION("a trace that read no value needs no check; one that did is checked at x*") {
+    int products = 0;
+    const Branchy smooth{false, &runs, false, &products};
+    const Eigen::VectorXd unchecked = branchy_gradient(smooth, theta, false);
+    CHECK(runs == 1);
+    CHECK(products == 1);  // Auto's probe only
+    runs = 0, products = 0;
+    const Branchy compares{false, &runs, true, &products};
+    const Eigen::VectorXd checked = branchy_gradient(compares, theta, false);
+    CHECK(runs == 1);
+    CHECK(products == 2);  // the probe and the check
+    CHECK(checked == unchecked);
   }
   SECTION("the branches change between x0 and x*: the check rejects Newton's pattern") {
     const Branchy g{true, &runs};

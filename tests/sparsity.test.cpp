@@ -176,6 +176,42 @@ TEST_CASE("a branch on a value gives the pattern of the branch taken", "[sparsit
   CHECK(ift::sparsity_pattern(relu_mix, Eigen::Vector2d(-1.0, 2.0)).nonzeros() == 2);
 }
 
+TEST_CASE("a trace tells whether it read a traced value, and so could have branched on one", "[sparsity]") {
+  const Eigen::Vector3d x(1.0, -2.0, 3.0);
+  // Arithmetic, functions, constants and indices: no value read, the pattern holds everywhere.
+  const auto smooth = [](const auto& v) {
+    using S = typename std::decay_t<decltype(v)>::Scalar;
+    Eigen::VectorX<S> f(3);
+    f(0) = 2.0 * v(0) * exp(v(1));
+    f(1) = sin(v(1)) / (1.0 + v(2) * v(2));
+    f(2) = floor(v(2)) + v(0);
+    return f;
+  };
+  const ift::detail::TracedPattern traced = ift::detail::trace_pattern(smooth, x);
+  CHECK_FALSE(traced.read_values);
+  CHECK(traced.pattern == ift::sparsity_pattern(smooth, x));
+  CHECK(traced.pattern.nonzeros() == 5);
+  // Each way code can learn a value marks the run.
+  const auto reads = [&](auto read) {
+    return ift::detail::trace_pattern(
+               [&](const auto& v) {
+                 auto f = smooth(v);
+                 if (read(v)) f(0) += v(2);
+                 return f;
+               },
+               x)
+        .read_values;
+  };
+  CHECK(reads([](const auto& v) { return v(0) > 0.0; }));
+  CHECK(reads([](const auto& v) { return v(0) == v(1); }));
+  CHECK(reads([](const auto& v) { return std::max(v(0), v(1)) == v(0); }));
+  CHECK(reads([](const auto& v) { return !isfinite(v(0)); }));
+  CHECK(reads([](const auto& v) { return isnan(v(1)); }));
+  CHECK(reads([](const auto& v) { return isinf(v(2)); }));
+  CHECK(reads([](const auto& v) { return v(1).value() < 0.0; }));
+  CHECK(reads([](const auto& v) { return ift::value(v(2)) < 0.0; }));
+}
+
 TEST_CASE("detected patterns equal the true ones", "[sparsity]") {
   for (const Eigen::Index n : {1, 2, 5, 17}) {
     const Eigen::VectorXd x = Eigen::VectorXd::LinSpaced(n, 0.3, 1.7);

@@ -11,9 +11,11 @@
 //    shares a row with) makes the groups; a band of width w needs w colors whatever n is, so a
 //    tridiagonal Jacobian costs 3 directions instead of n.
 //  * Fill: the colors are evaluated K at a time on `Dual<double, K>` (K = 4), straight into the
-//    compressed-column storage of an `Eigen::SparseMatrix<double>`.
+//    compressed-column storage of an `Eigen::SparseMatrix<double>` (a new one, or one of the same
+//    structure kept from an earlier fill: a Newton step's J is filled where the last step's was).
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -33,11 +35,18 @@
 
 namespace ift {
 
-/// The sparsity pattern of ∂f/∂x at x: f (generic over its argument's scalar, like the functions
-/// `ift::jacobian` takes) runs once on `ift::Tracer`s. Branches on values follow the branch taken
-/// at x. Throws `std::invalid_argument` when x has more than 2³¹ − 1 entries.
+namespace detail {
+
+/// A pattern detected by a tracer run, and whether that run read traced values: if it did not, no
+/// branch on the values was taken and the pattern holds at every point, not only at the traced one.
+struct TracedPattern {
+  SparsityPattern pattern;
+  bool read_values = true;
+};
+
+/// `sparsity_pattern`, with whether the run read traced values.
 template <class F, class Derived>
-SparsityPattern sparsity_pattern(F&& f, const Eigen::MatrixBase<Derived>& x) {
+TracedPattern trace_pattern(F&& f, const Eigen::MatrixBase<Derived>& x) {
   static_assert(Derived::IsVectorAtCompileTime && std::is_same_v<typename Derived::Scalar, double>,
                 "ift::sparsity_pattern: x must be an Eigen vector of double");
   const Eigen::Index n = x.size();
@@ -45,8 +54,10 @@ SparsityPattern sparsity_pattern(F&& f, const Eigen::MatrixBase<Derived>& x) {
     throw std::invalid_argument("ift::sparsity_pattern: x is too large for 32-bit indices");
   Eigen::Matrix<Tracer, Derived::SizeAtCompileTime, 1> xt(n);
   for (Eigen::Index j = 0; j < n; ++j) xt(j) = Tracer(x(j), static_cast<int>(j));
-  using Traced = typename detail::deferred<Eigen::VectorX<Tracer>, F>::type;  // compiled only when used
-  const Traced y = detail::flat_output<Tracer>(f(std::as_const(xt)));
+  using Traced = typename deferred<Eigen::VectorX<Tracer>, F>::type;  // compiled only when used
+  const std::uint64_t reads = tracer_reads();
+  const Traced y = flat_output<Tracer>(f(std::as_const(xt)));
+  const bool read_values = tracer_reads() != reads;
 
   SparsityPattern p{y.size(), n, std::vector<int>(static_cast<std::size_t>(n) + 1, 0), {}};
   for (Eigen::Index i = 0; i < y.size(); ++i)
@@ -57,33 +68,42 @@ SparsityPattern sparsity_pattern(F&& f, const Eigen::MatrixBase<Derived>& x) {
   for (Eigen::Index i = 0; i < y.size(); ++i)  // rows in increasing order: each column comes out sorted
     for (const int j : y(i).dependencies())
       p.inner[static_cast<std::size_t>(next[j]++)] = static_cast<int>(i);
-  return p;
+  return {std::move(p), read_values};
 }
 
-/// ∂f/∂x at x as an `Eigen::SparseMatrix<double>` with the structure of `pattern`, by one forward
-/// pass on `Dual<double, 4>` per four colors of `coloring` (which must color `pattern`).
-/// Throws `std::invalid_argument` when f's output size or x's size do not match the pattern.
+}  // namespace detail
+
+/// The sparsity pattern of ∂f/∂x at x: f (generic over its argument's scalar, like the functions
+/// `ift::jacobian` takes) runs once on `ift::Tracer`s. Branches on values follow the branch taken
+/// at x. Throws `std::invalid_argument` when x has more than 2³¹ − 1 entries.
 template <class F, class Derived>
-Eigen::SparseMatrix<double> sparse_jacobian(F&& f, const Eigen::MatrixBase<Derived>& x,
-                                            const SparsityPattern& pattern, const ColumnColoring& coloring) {
+SparsityPattern sparsity_pattern(F&& f, const Eigen::MatrixBase<Derived>& x) {
+  return detail::trace_pattern(std::forward<F>(f), x).pattern;
+}
+
+namespace detail {
+
+/// The entries of ∂f/∂x at x in `pattern`'s order (compressed columns) into `values`, by one forward
+/// pass on `Dual<double, 4>` per four colors of `coloring` (which must color `pattern`): a direction
+/// seeds the columns of one color, and row i of its tangent is the entry of the one column of that
+/// color that row i holds. Throws `std::invalid_argument` when f's output size or x's size do not
+/// match the pattern.
+template <class F, class Derived>
+void fill_jacobian(F&& f, const Eigen::MatrixBase<Derived>& x, const SparsityPattern& pattern,
+                   const ColumnColoring& coloring, double* values) {
   constexpr int K = 4;
   static_assert(Derived::IsVectorAtCompileTime && std::is_same_v<typename Derived::Scalar, double>,
                 "ift::sparse_jacobian: x must be an Eigen vector of double");
-  using D = typename detail::deferred<Dual<double, K>, F>::type;  // compiled only when used
+  using D = typename deferred<Dual<double, K>, F>::type;  // compiled only when used
   if (x.size() != pattern.cols || static_cast<Eigen::Index>(coloring.color.size()) != pattern.cols)
     throw std::invalid_argument("ift::sparse_jacobian: x, the pattern and the coloring differ in size");
-  typename detail::deferred<Eigen::SparseMatrix<double>, F>::type J(pattern.rows, pattern.cols);
-  J.resizeNonZeros(pattern.nonzeros());
-  std::copy(pattern.outer.begin(), pattern.outer.end(), J.outerIndexPtr());
-  std::copy(pattern.inner.begin(), pattern.inner.end(), J.innerIndexPtr());
-
   Eigen::Matrix<D, Derived::SizeAtCompileTime, 1> xd(x.size());
   for (int first = 0; first < coloring.colors; first += K) {
     for (Eigen::Index j = 0; j < x.size(); ++j) {
       xd(j) = D(x(j));
       if (const int c = coloring.color[j] - first; c >= 0 && c < K) xd(j).v(c) = 1.0;
     }
-    const Eigen::VectorX<D> y = detail::flat_output<D>(f(std::as_const(xd)));
+    const Eigen::VectorX<D> y = flat_output<D>(f(std::as_const(xd)));
     if (y.size() != pattern.rows) {
       std::ostringstream out;
       out << "ift::sparse_jacobian: f returns " << y.size() << " values, the pattern has " << pattern.rows
@@ -92,9 +112,21 @@ Eigen::SparseMatrix<double> sparse_jacobian(F&& f, const Eigen::MatrixBase<Deriv
     }
     for (Eigen::Index j = 0; j < x.size(); ++j)
       if (const int c = coloring.color[j] - first; c >= 0 && c < K)
-        for (int k = pattern.outer[j]; k < pattern.outer[j + 1]; ++k)
-          J.valuePtr()[k] = y(pattern.inner[k]).v(c);
+        for (int k = pattern.outer[j]; k < pattern.outer[j + 1]; ++k) values[k] = y(pattern.inner[k]).v(c);
   }
+}
+
+}  // namespace detail
+
+/// ∂f/∂x at x as an `Eigen::SparseMatrix<double>` with the structure of `pattern`, by one forward
+/// pass on `Dual<double, 4>` per four colors of `coloring` (which must color `pattern`).
+/// Throws `std::invalid_argument` when f's output size or x's size do not match the pattern.
+template <class F, class Derived>
+Eigen::SparseMatrix<double> sparse_jacobian(F&& f, const Eigen::MatrixBase<Derived>& x,
+                                            const SparsityPattern& pattern, const ColumnColoring& coloring) {
+  using Sparse = typename detail::deferred<Eigen::SparseMatrix<double>, F>::type;
+  Sparse J = detail::with_structure<Sparse>(pattern);
+  detail::fill_jacobian(f, x, pattern, coloring, J.valuePtr());
   return J;
 }
 

@@ -127,6 +127,17 @@ inline ColumnColoring color_columns(const SparsityPattern& p) {
 
 namespace detail {
 
+/// A compressed-column matrix (`Eigen::SparseMatrix<double>`) with the structure of `p` and its
+/// values left to fill, in `p`'s order. A template, so that this header needs no sparse module.
+template <class Sparse>
+Sparse with_structure(const SparsityPattern& p) {
+  Sparse out(p.rows, p.cols);
+  out.resizeNonZeros(p.nonzeros());
+  std::copy(p.outer.begin(), p.outer.end(), out.outerIndexPtr());
+  std::copy(p.inner.begin(), p.inner.end(), out.innerIndexPtr());
+  return out;
+}
+
 /// What a `SparseAnalysis` keeps: the pattern and its coloring, and the symbolic factorizations a
 /// sparse solver made for it (opaque here: the solver that made them reads them back).
 struct AnalysisState {

@@ -15,7 +15,9 @@
 // the pattern holds at every point where the same branches are taken. The value is carried only so
 // that code may branch on comparisons (`if (x > 0)`); such code gets the pattern of the branches
 // taken at the traced point. `min`, `max`, `fmin` and `fmax` keep both operands' sets, so a pattern
-// traced on one side of a kink stays valid on the other.
+// traced on one side of a kink stays valid on the other. Every read of a traced value (a comparison,
+// a test, `value`) is counted (`detail::tracer_reads`): a run during which the count did not move
+// took no branch on the values, so its pattern holds at every point.
 
 #include <algorithm>
 #include <cmath>
@@ -34,6 +36,13 @@
 
 namespace ift {
 namespace detail {
+
+/// How many times a traced value has been read on this thread: compared, tested (`isfinite`, …) or
+/// taken out (`value`). Code can branch on a tracer's value only after reading it.
+inline std::uint64_t& tracer_reads() {
+  static thread_local std::uint64_t reads = 0;
+  return reads;
+}
 
 /// A sorted set of input indices without repeats. Up to `inline_size` of them are held in place: the
 /// sets of a typical residual's entries are a few indices (a stencil's neighbours), and a tracer run
@@ -128,8 +137,8 @@ class Tracer {
   /// Input `index` with the given value.
   Tracer(double value, int index) : value_(value), deps_{index} {}
 
-  /// The traced value.
-  double value() const { return value_; }
+  /// The traced value (a read: see `detail::tracer_reads`).
+  double value() const { return read(); }
   /// The inputs this value depends on, sorted (a view into this tracer).
   std::span<const int> dependencies() const { return deps_.view(); }
 
@@ -145,8 +154,8 @@ class Tracer {
   friend Tracer operator*(const Tracer& a, const Tracer& b) { return joined(a.value_ * b.value_, a, b); }
   friend Tracer operator/(const Tracer& a, const Tracer& b) { return joined(a.value_ / b.value_, a, b); }
 
-  friend bool operator==(const Tracer& a, const Tracer& b) { return a.value_ == b.value_; }
-  friend auto operator<=>(const Tracer& a, const Tracer& b) { return a.value_ <=> b.value_; }
+  friend bool operator==(const Tracer& a, const Tracer& b) { return a.read() == b.value_; }
+  friend auto operator<=>(const Tracer& a, const Tracer& b) { return a.read() <=> b.value_; }
 
   // Functions of one argument: the set passes through (rules above).
 #define IFT_TRACER_UNARY(f) \
@@ -203,9 +212,9 @@ class Tracer {
   }
   friend Tracer fma(const Tracer& a, const Tracer& b, const Tracer& c) { return a * b + c; }
 
-  friend bool isfinite(const Tracer& a) { return std::isfinite(a.value_); }
-  friend bool isnan(const Tracer& a) { return std::isnan(a.value_); }
-  friend bool isinf(const Tracer& a) { return std::isinf(a.value_); }
+  friend bool isfinite(const Tracer& a) { return std::isfinite(a.read()); }
+  friend bool isnan(const Tracer& a) { return std::isnan(a.read()); }
+  friend bool isinf(const Tracer& a) { return std::isinf(a.read()); }
 
   friend std::ostream& operator<<(std::ostream& out, const Tracer& a) {
     out << a.value_ << " {";
@@ -220,6 +229,10 @@ class Tracer {
  private:
   Tracer(double value, const detail::IndexSet& deps) : value_(value), deps_(deps) {}
   Tracer(double value, detail::IndexSet&& deps) : value_(value), deps_(std::move(deps)) {}
+  double read() const {
+    ++detail::tracer_reads();
+    return value_;
+  }
   static Tracer with(double value, const Tracer& a) { return Tracer(value, a.deps_); }
   static Tracer joined(double value, const Tracer& a, const Tracer& b) {
     if (b.deps_.empty() || a.deps_ == b.deps_) return with(value, a);

@@ -110,8 +110,15 @@ struct SparsityCache {
   std::optional<SparsityPattern> pattern;
   ColumnColoring coloring;
   /// The pattern was detected at another point (Newton's x0) than the one J is now taken at (x*): it
-  /// holds there only if c takes the same branches, so it is checked before use.
+  /// holds there only if c takes the same branches, so it is checked before use — unless the tracer
+  /// run read no traced value (`read_values` false), and so could not have branched on one.
   bool detected_elsewhere = false;
+  bool read_values = true;
+  /// The last J filled, kept so that the next fill (the next Newton step's, the rule's) writes its
+  /// values where these are instead of allocating a matrix; `structure_of` is the pattern whose
+  /// structure it has (null: none yet, or the pattern changed).
+  Eigen::SparseMatrix<double> jacobian;
+  const SparsityPattern* structure_of = nullptr;
 };
 
 /// J = ∂c/∂x at (x, θ), θ a tree of doubles, x of scalar T (`double`, or an AD scalar for the
@@ -119,9 +126,6 @@ struct SparsityCache {
 /// T = double. Copies share the sparsity cache.
 template <class Conds, class Theta, class T = double>
 class ConditionsJacobian {
-  // Named through Conds, so that its uses below are compiled only with the class (see `deferred`).
-  using Sparse = typename deferred<Eigen::SparseMatrix<double>, Conds>::type;
-
  public:
   ConditionsJacobian(Conds conds, VectorX<T> x, Theta theta, std::shared_ptr<SparsityCache> cache = {})
       : conds_(std::move(conds)), x_(std::move(x)), theta_(std::move(theta)), cache_(std::move(cache)) {}
@@ -162,57 +166,62 @@ class ConditionsJacobian {
       return TransposedProducts(conds_, x_, theta_);
   }
   /// Which entries of J may be nonzero: from the closed form when there is one, else one tracer run
-  /// of c. Detected once per cache; a pattern detected at another point is kept when J filled in it
-  /// is J here (`fills_jacobian`), else detected anew.
+  /// of c. Detected once per cache; a pattern detected at another point is kept when its tracer run
+  /// took no branch on values, or when J filled in it is J here (`fills_jacobian`), else detected
+  /// anew.
   const SparsityPattern& pattern() const {
     SparsityCache& cache = this->cache();
     if (cache.pattern && cache.detected_elsewhere) {
       cache.detected_elsewhere = false;
+      if (!cache.read_values) return *cache.pattern;
       if constexpr (!std::is_base_of_v<JacobianShortcut, Conds>) {
-        Sparse J = sparse_jacobian(*this, x_, *cache.pattern, cache.coloring);
-        if (fills_jacobian(J)) {
-          filled_ = std::move(J);
+        if (fills_jacobian(fill(*cache.pattern, cache.coloring))) {
+          filled_ = true;
           return *cache.pattern;
         }
       }
       cache.pattern.reset();
     }
     if (!cache.pattern) {
-      if constexpr (std::is_base_of_v<JacobianShortcut, Conds>)
-        cache.pattern = sparsity_of(dense());
-      else
-        cache.pattern = sparsity_pattern(*this, x_);
+      cache.structure_of = nullptr;
+      if constexpr (std::is_base_of_v<JacobianShortcut, Conds>) {
+        cache.pattern = sparsity_of(dense());  // the nonzero values at this point
+        cache.read_values = true;
+      } else {
+        TracedPattern traced = trace_pattern(*this, x_);
+        cache.pattern = std::move(traced.pattern);
+        cache.read_values = traced.read_values;
+      }
       cache.coloring = color_columns(*cache.pattern);
     }
     return *cache.pattern;
   }
   /// True when the pattern is in the cache (detected earlier in this solve, or handed on by Newton).
   bool pattern_known() const { return cache_ && cache_->pattern; }
-  /// J in compressed-column form: one forward pass per four colors of its pattern.
-  Eigen::SparseMatrix<double> sparse() const {
+  /// J in compressed-column form: one forward pass per four colors of its pattern. Valid until J is
+  /// filled again (by this operator or another of the same solve).
+  const Eigen::SparseMatrix<double>& sparse() const {
+    SparsityCache& cache = this->cache();
     if constexpr (std::is_base_of_v<JacobianShortcut, Conds>) {
-      return dense().sparseView();
+      cache.structure_of = nullptr;
+      return cache.jacobian = dense().sparseView();
     } else {
       const SparsityPattern& p = pattern();
       if (filled_) {
-        Sparse J = std::move(*filled_);
-        filled_.reset();
-        return J;
+        filled_ = false;
+        return cache.jacobian;
       }
-      return sparse_jacobian(*this, x_, p, cache().coloring);
+      return fill(p, cache.coloring);
     }
   }
   /// J in a pattern known beforehand (a `SparseAnalysis`'s), with `coloring` of it: no detection.
   /// A closed form is checked against the pattern — a nonzero outside it throws
-  /// `std::invalid_argument` rather than being dropped.
-  Eigen::SparseMatrix<double> sparse(const SparsityPattern& p, const ColumnColoring& coloring) const {
+  /// `std::invalid_argument` rather than being dropped. Valid until J is filled again.
+  const Eigen::SparseMatrix<double>& sparse(const SparsityPattern& p, const ColumnColoring& coloring) const {
     if constexpr (std::is_base_of_v<JacobianShortcut, Conds>) {
       const MatrixX<T> J = dense();
       if (J.rows() != p.rows || J.cols() != p.cols) throw std::invalid_argument(outside_pattern);
-      Sparse out(p.rows, p.cols);
-      out.resizeNonZeros(p.nonzeros());
-      std::copy(p.outer.begin(), p.outer.end(), out.outerIndexPtr());
-      std::copy(p.inner.begin(), p.inner.end(), out.innerIndexPtr());
+      Eigen::SparseMatrix<double>& out = structured(p);
       for (Eigen::Index j = 0; j < p.cols; ++j) {
         Eigen::Index inside = 0;  // nonzeros of column j within the pattern, against all of them
         for (int k = p.outer[j]; k < p.outer[j + 1]; ++k)
@@ -221,7 +230,8 @@ class ConditionsJacobian {
       }
       return out;
     } else {
-      return sparse_jacobian(*this, x_, p, coloring);
+      filled_ = false;
+      return fill(p, coloring);
     }
   }
 
@@ -255,6 +265,22 @@ class ConditionsJacobian {
     return ((exact - filled).array().abs() <= 1e-12 * scale).all();
   }
 
+  // The cache's J with the structure of `p` (values unset): the kept one when it has it.
+  Eigen::SparseMatrix<double>& structured(const SparsityPattern& p) const {
+    SparsityCache& cache = this->cache();
+    if (cache.structure_of != &p) {
+      cache.jacobian = with_structure<Eigen::SparseMatrix<double>>(p);
+      cache.structure_of = &p;
+    }
+    return cache.jacobian;
+  }
+  // J in `p` by colored forward passes, into the cache's J.
+  const Eigen::SparseMatrix<double>& fill(const SparsityPattern& p, const ColumnColoring& coloring) const {
+    Eigen::SparseMatrix<double>& J = structured(p);
+    fill_jacobian(*this, x_, p, coloring, J.valuePtr());
+    return J;
+  }
+
   SparsityCache& cache() const {
     if (!cache_) cache_ = std::make_shared<SparsityCache>();
     return *cache_;
@@ -269,8 +295,9 @@ class ConditionsJacobian {
   Theta theta_;
   mutable std::shared_ptr<SparsityCache> cache_;
   mutable std::optional<MatrixX<T>> closed_form_;
-  // J filled by the check of a pattern detected elsewhere, for the `sparse()` that follows it.
-  mutable std::optional<Sparse> filled_;
+  // The cache's J was filled here by the check of a pattern detected elsewhere, for the `sparse()`
+  // that follows it.
+  mutable bool filled_ = false;
 };
 
 }  // namespace ift::detail

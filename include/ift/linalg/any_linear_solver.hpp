@@ -56,7 +56,9 @@ class AnyLinearSolver {
     virtual Eigen::Index size() const = 0;
     virtual Eigen::VectorXd apply(const Eigen::VectorXd& v) const = 0;
     virtual Eigen::MatrixXd dense() const = 0;
-    virtual Eigen::SparseMatrix<double> sparse() const = 0;
+    virtual const Eigen::SparseMatrix<double>& sparse() const = 0;
+    virtual const Eigen::SparseMatrix<double>& sparse(const SparsityPattern& p,
+                                                      const ColumnColoring& coloring) const = 0;
     virtual const SparsityPattern& pattern() const = 0;
     virtual bool pattern_known() const = 0;
   };
@@ -67,9 +69,29 @@ class AnyLinearSolver {
     Eigen::Index size() const override { return jac.size(); }
     Eigen::VectorXd apply(const Eigen::VectorXd& v) const override { return jac.apply(v); }
     Eigen::MatrixXd dense() const override { return jac.dense(); }
-    Eigen::SparseMatrix<double> sparse() const override { return jac.sparse(); }
+    const Eigen::SparseMatrix<double>& sparse() const override { return held(jac.sparse()); }
+    const Eigen::SparseMatrix<double>& sparse(const SparsityPattern& p,
+                                              const ColumnColoring& coloring) const override {
+      if constexpr (requires { jac.sparse(p, coloring); })
+        return held(jac.sparse(p, coloring));
+      else
+        return held(detail::sparse_by_products(jac, p, coloring));
+    }
     const SparsityPattern& pattern() const override { return jac.pattern(); }
     bool pattern_known() const override { return detail::pattern_known(jac); }
+
+   private:
+    // A J the operator keeps is passed on; one it returns by value is kept here.
+    template <class S>
+    const Eigen::SparseMatrix<double>& held(S&& s) const {
+      if constexpr (std::is_same_v<S, const Eigen::SparseMatrix<double>&>) {
+        return s;
+      } else {
+        kept = std::forward<S>(s);
+        return kept;
+      }
+    }
+    mutable Eigen::SparseMatrix<double> kept;
   };
 
   struct Interface {

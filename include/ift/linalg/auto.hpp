@@ -145,9 +145,10 @@ struct Auto {
         return detail::AutoFactor(BandedLU{analysis}.factor(jac, band));
       const detail::SparseLUHook sparse_lu = detail::sparse_lu_for_auto();
       if (sparse_lu && p.density() <= max_density) {
-        return detail::AutoFactor(detail::AutoFactor::Sparse{
-            sparse_lu(detail::sparse_values(jac, analysis), analysis ? &analysis->state() : nullptr,
-                      detail::is_rule_jacobian_v<J>)});
+        return detail::with_sparse_values(jac, analysis, [&](const Eigen::SparseMatrix<double>& A) {
+          return detail::AutoFactor(detail::AutoFactor::Sparse{
+              sparse_lu(A, analysis ? &analysis->state() : nullptr, detail::is_rule_jacobian_v<J>)});
+        });
       }
     }
     if constexpr (detail::is_rule_jacobian_v<J>)

@@ -11,6 +11,8 @@
 // moves a row of the band up to kl places, so U has kl + ku superdiagonals and fills them there.
 // After the factorization P A = L U, row kv is U's diagonal, the rows above U's superdiagonals, the
 // rows below L's multipliers (unit diagonal), and `pivot[j]` is the row swapped with row j at step j.
+// One more row, the last, holds 1/U(j, j): the solves multiply instead of dividing, and the factors
+// take one allocation.
 
 #include <algorithm>
 #include <array>
@@ -57,12 +59,12 @@ class BandedFactor {
   using Result = std::conditional_t<B::ColsAtCompileTime == 1, Eigen::VectorXd, Eigen::MatrixXd>;
 
  public:
-  /// The factors in band storage (see the file comment) and the row interchanges.
+  /// The factors in band storage with 1 / U(j, j) in the last row (see the file comment), and the row
+  /// interchanges.
   struct Data {
     Eigen::MatrixXd band;
     std::vector<Eigen::Index> pivot;
     Bandwidth bandwidth;
-    Eigen::VectorXd inverse_diagonal;  ///< 1 / U(j, j): the solves multiply, off the division's latency
   };
   explicit BandedFactor(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
 
@@ -95,9 +97,9 @@ class BandedFactor {
   struct Factors {
     Eigen::Index n, kl, kv, ld;
     const double* band;
-    const double* inverse;
     const Eigen::Index* pivot;
     const double* column(Eigen::Index j) const { return band + j * ld + kv; }
+    double inverse(Eigen::Index j) const { return band[j * ld + ld - 1]; }
   };
 
   // X = B, then `each.template operator()<KL, KV>(v, factors)` on every column v of X in place, with
@@ -113,13 +115,7 @@ class BandedFactor {
   Result<B> column_by_column(const B& b, Each&& each) const {
     Result<B> x = b;
     const Eigen::Index kl = data_->bandwidth.lower, ku = data_->bandwidth.upper;
-    const Factors f{size(),
-                    kl,
-                    kl + ku,
-                    data_->band.rows(),
-                    data_->band.data(),
-                    data_->inverse_diagonal.data(),
-                    data_->pivot.data()};
+    const Factors f{size(), kl, kl + ku, data_->band.rows(), data_->band.data(), data_->pivot.data()};
     with_constant_band(data_->bandwidth, [&]<int KL, int KU>() {
       constexpr int KV = KL == Eigen::Dynamic ? Eigen::Dynamic : KL + KU;
       for (Eigen::Index c = 0; c < x.cols(); ++c) each.template operator()<KL, KV>(x.col(c).data(), f);
@@ -168,7 +164,7 @@ class BandedFactor {
   // U x = y, columns `from` down to 0: x(j) = y(j) / U(j, j), then x(j)'s multiples off the rows above.
   static void backward_u(double* v, const Factors& f, Eigen::Index from) {
     for (Eigen::Index j = from; j >= 0; --j) {
-      v[j] *= f.inverse[j];
+      v[j] *= f.inverse(j);
       const double* u = f.column(j);  // u[i − j] = U(i, j)
       for (Eigen::Index i = std::max<Eigen::Index>(0, j - f.kv); i < j; ++i) v[i] -= u[i - j] * v[j];
     }
@@ -181,7 +177,7 @@ class BandedFactor {
         std::array<double, KV + 1> w;  // w[t] = v[j − KV + t]
         for (int t = 0; t <= KV; ++t) w[t] = v[j - KV + t];
         for (;; --j) {
-          w[KV] *= f.inverse[j];
+          w[KV] *= f.inverse(j);
           const double* u = f.column(j);
           for (int t = 1; t <= KV; ++t) w[KV - t] -= u[-t] * w[KV];
           v[j] = w[KV];
@@ -202,7 +198,7 @@ class BandedFactor {
       const double* u = f.column(j);
       double s = v[j];
       for (Eigen::Index i = std::max<Eigen::Index>(0, j - f.kv); i < j; ++i) s -= u[i - j] * v[i];
-      v[j] = s * f.inverse[j];
+      v[j] = s * f.inverse(j);
     }
   }
   template <int KV>
@@ -218,7 +214,7 @@ class BandedFactor {
           const double* u = f.column(j);
           double s = v[j];
           for (int t = 0; t < KV; ++t) s -= u[t - KV] * w[t];  // the newest z last: the shortest chain
-          s *= f.inverse[j];
+          s *= f.inverse(j);
           v[j] = s;
           for (int t = 0; t + 1 < KV; ++t) w[t] = w[t + 1];
           w[KV - 1] = s;
@@ -271,19 +267,27 @@ class BandedFactor {
   std::shared_ptr<const Data> data_;
 };
 
-/// Packs the entries of a sparse A within the band `b` into band storage (zeros elsewhere,
-/// including the kl rows of fill). Throws `std::invalid_argument` for an entry outside the band.
+/// Packs the entries of a compressed-column A (an `Eigen::SparseMatrix<double>`) within the band `b`
+/// into band storage (zeros elsewhere, including the kl rows of fill), with a last row for 1/U(j, j).
+/// Throws `std::invalid_argument` for an entry outside the band.
 template <class Sparse>
 Eigen::MatrixXd band_storage(const Sparse& A, Bandwidth b) {
-  const Eigen::Index kv = b.lower + b.upper;
-  Eigen::MatrixXd ab = Eigen::MatrixXd::Zero(kv + b.lower + 1, A.cols());
-  for (Eigen::Index j = 0; j < A.outerSize(); ++j)
-    for (typename Sparse::InnerIterator it(A, j); it; ++it) {
-      const Eigen::Index d = it.row() - j;
+  const Eigen::Index kv = b.lower + b.upper, ld = kv + b.lower + 2;
+  Eigen::MatrixXd ab = Eigen::MatrixXd::Zero(ld, A.cols());
+  const auto* outer = A.outerIndexPtr();
+  const auto* inner = A.innerIndexPtr();
+  const auto* counts = A.innerNonZeroPtr();  // null when compressed
+  const double* values = A.valuePtr();
+  double* column = ab.data() + kv;  // A(j, j) of column j
+  for (Eigen::Index j = 0; j < A.outerSize(); ++j, column += ld) {
+    const Eigen::Index end = counts ? outer[j] + counts[j] : outer[j + 1];
+    for (Eigen::Index k = outer[j]; k < end; ++k) {
+      const Eigen::Index d = inner[k] - j;
       if (d > b.lower || -d > b.upper)
         throw std::invalid_argument("ift::BandedLU: the matrix has an entry outside its band");
-      ab(kv + d, j) = it.value();
+      column[d] = values[k];
     }
+  }
   return ab;
 }
 
@@ -311,7 +315,9 @@ struct BandedLU {
   /// to choose this solver). Throws `std::invalid_argument` if J has an entry outside `band`.
   template <JacobianOperator J>
   detail::BandedFactor factor(const J& jac, Bandwidth band) const {
-    return factorize(detail::sparse_values(jac, analysis), band, detail::is_rule_jacobian_v<J>);
+    return detail::with_sparse_values(jac, analysis, [&](const Eigen::SparseMatrix<double>& A) {
+      return factorize(A, band, detail::is_rule_jacobian_v<J>);
+    });
   }
 
   /// Factorizes a sparse matrix of doubles, its band read from its entries, with the condition
@@ -335,7 +341,7 @@ struct BandedLU {
     using Values = Eigen::Map<const Eigen::Matrix<typename Sparse::Scalar, Eigen::Dynamic, 1>>;
     detail::require_finite_jacobian(Values(A.valuePtr(), A.nonZeros()), name);
     auto data = std::make_shared<detail::BandedFactor::Data>(
-        detail::BandedFactor::Data{detail::band_storage(A, b), {}, b, {}});
+        detail::BandedFactor::Data{detail::band_storage(A, b), {}, b});
     eliminate(*data);
     detail::BandedFactor f(std::move(data));
     if (estimate)
@@ -357,7 +363,7 @@ struct BandedLU {
 
   template <int KL, int KU, class Data>
   static void eliminate(Data& d) {
-    const Eigen::Index n = d.band.cols(), ld = d.band.rows();
+    const Eigen::Index n = d.band.cols(), ld = d.band.rows();  // the last row: 1/U(j, j)
     const Eigen::Index kl = d.bandwidth.lower, ku = d.bandwidth.upper, kv = kl + ku;
     double* ab = d.band.data();
     const auto at = [&](Eigen::Index r, Eigen::Index c) -> double& { return ab[r + c * ld]; };
@@ -390,7 +396,7 @@ struct BandedLU {
     for (; j < n; ++j) step(j, std::min(kl, n - 1 - j), kv);
     const auto diagonal = d.band.row(kv).transpose();
     detail::require_regular_pivots(diagonal, name);
-    d.inverse_diagonal = diagonal.cwiseInverse();
+    d.band.row(ld - 1) = d.band.row(kv).cwiseInverse();
   }
 };
 

@@ -13,7 +13,7 @@
 //  * `Eigen::SparseMatrix<double>` — sparse direct solvers (`SparseLU`, `BandedLU`, a user's): the
 //    pattern of J is detected once and its entries filled by colored forward passes
 //    (sparsity.hpp). A sparse solver may take J as an operator as well, to fill it in the pattern a
-//    `SparseAnalysis` keeps across solves (`sparse_values` below);
+//    `SparseAnalysis` keeps across solves (`with_sparse_values` below);
 //  * a `JacobianOperator` — any other solver: it gets J itself and takes what it needs, products
 //    v ↦ J v and w ↦ Jᵀ w (the Krylov methods, which never form J), or J densely or sparsely as it
 //    decides (`Auto`).
@@ -183,33 +183,40 @@ const SparsityPattern& sparse_structure(const J& jac, const std::optional<Sparse
   return *analysis->pattern();
 }
 
-/// J's values in compressed-column form, in the pattern `sparse_structure` gives. With no analysis J
-/// forms itself (`jac.sparse()`). With one, the kept pattern and coloring are filled: by J's
-/// `sparse(pattern, coloring)` when it has one (the conditions' Jacobian: one forward pass per four
-/// colors), else by one product J·d per color, d = Σ eⱼ over the color's columns — structurally
-/// orthogonal columns, so row i of J·d is the entry of the one column of the color that row i holds.
+/// J in the pattern `p` by one product J·d per color of `coloring`, d = Σ eⱼ over the color's columns:
+/// structurally orthogonal columns, so row i of J·d is the entry of the one column of the color that
+/// row i holds.
 template <JacobianOperator J>
-Eigen::SparseMatrix<double> sparse_values(const J& jac, const std::optional<SparseAnalysis>& analysis) {
-  if (!analysis) return jac.sparse();
+Eigen::SparseMatrix<double> sparse_by_products(const J& jac, const SparsityPattern& p,
+                                               const ColumnColoring& coloring) {
+  Eigen::SparseMatrix<double> out = with_structure<Eigen::SparseMatrix<double>>(p);
+  for (int c = 0; c < coloring.colors; ++c) {
+    Eigen::VectorXd d = Eigen::VectorXd::Zero(p.cols);
+    for (Eigen::Index j = 0; j < p.cols; ++j)
+      if (coloring.color[j] == c) d(j) = 1.0;
+    const Eigen::VectorXd y = jac.apply(d);
+    for (Eigen::Index j = 0; j < p.cols; ++j)
+      if (coloring.color[j] == c)
+        for (int k = p.outer[j]; k < p.outer[j + 1]; ++k) out.valuePtr()[k] = y(p.inner[k]);
+  }
+  return out;
+}
+
+/// `use(A)`, A J's values in compressed-column form, in the pattern `sparse_structure` gives. With no
+/// analysis J forms itself (`jac.sparse()`). With one, the kept pattern and coloring are filled: by
+/// J's `sparse(pattern, coloring)` when it has one (the conditions' Jacobian: one forward pass per
+/// four colors), else by one product per color (`sparse_by_products`). A callback, so that a J kept by the
+/// operator (filled in place at every Newton step) is used where it is, not copied.
+template <JacobianOperator J, class Use>
+decltype(auto) with_sparse_values(const J& jac, const std::optional<SparseAnalysis>& analysis, Use&& use) {
+  if (!analysis) return use(jac.sparse());
   const SparsityPattern& p = sparse_structure(jac, analysis);
   const ColumnColoring& coloring = analysis->coloring();
   if constexpr (requires { jac.sparse(p, coloring); }) {
-    return jac.sparse(p, coloring);
+    return use(jac.sparse(p, coloring));
   } else {
-    Eigen::SparseMatrix<double> out(p.rows, p.cols);
-    out.resizeNonZeros(p.nonzeros());
-    std::copy(p.outer.begin(), p.outer.end(), out.outerIndexPtr());
-    std::copy(p.inner.begin(), p.inner.end(), out.innerIndexPtr());
-    for (int c = 0; c < coloring.colors; ++c) {
-      Eigen::VectorXd d = Eigen::VectorXd::Zero(p.cols);
-      for (Eigen::Index j = 0; j < p.cols; ++j)
-        if (coloring.color[j] == c) d(j) = 1.0;
-      const Eigen::VectorXd y = jac.apply(d);
-      for (Eigen::Index j = 0; j < p.cols; ++j)
-        if (coloring.color[j] == c)
-          for (int k = p.outer[j]; k < p.outer[j + 1]; ++k) out.valuePtr()[k] = y(p.inner[k]);
-    }
-    return out;
+    const Eigen::SparseMatrix<double> A = sparse_by_products(jac, p, coloring);
+    return use(A);
   }
 }
 

@@ -62,8 +62,9 @@ struct SparseLU {
   /// Factorizes J given as an operator: in the kept pattern when there is an analysis.
   template <JacobianOperator J>
   detail::SparseFactor factor(const J& jac) const {
-    return factorize(detail::sparse_values(jac, analysis), analysis ? &analysis->state() : nullptr,
-                     detail::is_rule_jacobian_v<J>);
+    return detail::with_sparse_values(jac, analysis, [&](const Eigen::SparseMatrix<double>& A) {
+      return factorize(A, analysis ? &analysis->state() : nullptr, detail::is_rule_jacobian_v<J>);
+    });
   }
 
   /// Factorizes J (any sparse expression of doubles) or throws `SingularJacobianError`. A template

@@ -18,8 +18,8 @@
 //    solve, at x0, and J is filled by one forward pass per four colors of it (sparsity.hpp) — O(n)
 //    per step for a banded J. With a `SparseAnalysis` in the solver's options the pattern is
 //    detected once for every solve that shares the analysis, and SparseLU's symbolic analysis is
-//    made once too; each step then fills J (one product J·d per color: J reaches the solver behind
-//    `AnyLinearSolver`'s type erasure) and refactorizes numerically;
+//    made once too; each step then fills J (one forward pass per four colors, into the matrix the
+//    step before filled) and refactorizes numerically;
 //  * matrix-free (`GMRES`, `BiCGSTAB`, `CG`): Newton–Krylov, J never formed, each product J v one
 //    forward pass on `Dual<double, 1>`;
 //  * `Auto`: dense for small n or a dense J, banded for a narrow band, sparse otherwise.
