@@ -353,7 +353,8 @@ struct BandedLU {
   // column j; its row is swapped into place across columns j … last (the furthest column a swapped
   // row reaches), the multipliers are scaled by the pivot's reciprocal (as LAPACK does) and the rank-1
   // update runs over that block.
-  // A zero pivot leaves its column alone: the check of the pivots at the end reports it.
+  // A zero pivot leaves its column alone: the check of the pivots at the end reports it. Each pivot's
+  // reciprocal goes to the last row of the storage, for the solves.
   // The narrow bands run with the band as constants (KL, KU), as the solves do
   // (`detail::with_constant_band`): the inner loops of the full-band columns unroll.
   template <class Data>
@@ -368,6 +369,7 @@ struct BandedLU {
     double* ab = d.band.data();
     const auto at = [&](Eigen::Index r, Eigen::Index c) -> double& { return ab[r + c * ld]; };
     d.pivot.resize(static_cast<std::size_t>(n));
+    detail::PivotRange pivots;
     Eigen::Index last = 0;
     // Column j with m entries below the diagonal and at most `width` = kv columns right of it to update.
     const auto step = [&](Eigen::Index j, auto m, auto width) {
@@ -375,12 +377,17 @@ struct BandedLU {
       for (Eigen::Index t = 1; t <= m; ++t)
         if (std::abs(at(kv + t, j)) > std::abs(at(kv + p, j))) p = t;
       d.pivot[static_cast<std::size_t>(j)] = j + p;
-      if (at(kv + p, j) == 0.0) return;
+      if (at(kv + p, j) == 0.0) {
+        pivots.add(0.0);
+        return;
+      }
       last = std::max(last, std::min(j + ku + p, n - 1));
       if (p != 0)
         for (Eigen::Index c = 0; c <= last - j; ++c) std::swap(at(kv + p - c, j + c), at(kv - c, j + c));
+      // U(j, j) is final here: its check and reciprocal come off the elimination's critical path.
+      pivots.add(at(kv, j));
+      const double inverse = at(ld - 1, j) = 1.0 / at(kv, j);
       if (m == 0) return;
-      const double inverse = 1.0 / at(kv, j);
       for (Eigen::Index t = 1; t <= m; ++t) at(kv + t, j) *= inverse;
       for (Eigen::Index c = 1; c <= width; ++c) {
         if (c > last - j) break;
@@ -394,9 +401,7 @@ struct BandedLU {
       for (; j + KL < n; ++j)
         step(j, std::integral_constant<Eigen::Index, KL>{}, std::integral_constant<Eigen::Index, KL + KU>{});
     for (; j < n; ++j) step(j, std::min(kl, n - 1 - j), kv);
-    const auto diagonal = d.band.row(kv).transpose();
-    detail::require_regular_pivots(diagonal, name);
-    d.band.row(ld - 1) = d.band.row(kv).cwiseInverse();
+    detail::require_regular_pivots(pivots, d.band.row(kv).transpose(), name);
   }
 };
 

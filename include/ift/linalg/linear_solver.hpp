@@ -242,36 +242,50 @@ inline void require_well_conditioned(double rcond, std::string_view solver) {
                               condition);
 }
 
-/// The cheap check of a factorization, O(n): U's diagonal (the pivots) must be finite and nonzero,
-/// and the ratio of its smallest to its largest magnitude above machine epsilon — for a
-/// triangular U that ratio bounds its reciprocal condition number from above, so a smaller one
-/// means U (and so J) is numerically singular.
-template <class Diagonal>
-void require_regular_pivots(const Diagonal& diagonal, std::string_view solver) {
-  // One branch-free pass over the pivots (a banded or sparse step's check is a noticeable part of
-  // its cost); where a zero pivot is, is looked up only to report it.
-  double smallest = std::numeric_limits<double>::infinity(), largest = 0.0;
+/// The smallest and largest pivot magnitudes of a factorization, and whether every pivot is finite:
+/// what `require_regular_pivots` judges, gathered where the pivots are made or in one pass after.
+struct PivotRange {
+  double smallest = std::numeric_limits<double>::infinity();
+  double largest = 0.0;
   bool finite = true;
-  for (Eigen::Index j = 0; j < diagonal.size(); ++j) {
-    const double magnitude = std::abs(static_cast<double>(diagonal(j)));
+  /// Branch-free: a pivot's check is a noticeable part of a banded or sparse step.
+  void add(double pivot) {
+    const double magnitude = std::abs(pivot);
     finite &= magnitude <= std::numeric_limits<double>::max();  // false for NaN and infinities
     smallest = std::min(smallest, magnitude);
     largest = std::max(largest, magnitude);
   }
-  if (!finite) throw_singular(solver, "not finite", std::numeric_limits<double>::quiet_NaN());
+};
+
+/// The cheap check of a factorization, O(n): U's diagonal (the pivots) must be finite and nonzero,
+/// and the ratio of its smallest to its largest magnitude above machine epsilon — for a
+/// triangular U that ratio bounds its reciprocal condition number from above, so a smaller one
+/// means U (and so J) is numerically singular. Throws `SingularJacobianError` unless the pivots
+/// `range` describes pass; `diagonal`, U's diagonal, is read only to name the column of a zero pivot.
+template <class Diagonal>
+void require_regular_pivots(const PivotRange& range, const Diagonal& diagonal, std::string_view solver) {
+  if (!range.finite) throw_singular(solver, "not finite", std::numeric_limits<double>::quiet_NaN());
   if (diagonal.size() == 0) return;
-  if (smallest == 0.0) {
+  if (range.smallest == 0.0) {
     Eigen::Index at = 0;
     while (static_cast<double>(diagonal(at)) != 0.0) ++at;
     std::ostringstream why;
     why << "singular (zero pivot in column " << at << ")";
     throw_singular(solver, why.str(), std::numeric_limits<double>::infinity());
   }
-  if (smallest <= std::numeric_limits<double>::epsilon() * largest) {
+  if (range.smallest <= std::numeric_limits<double>::epsilon() * range.largest) {
     std::ostringstream why;
-    why << "numerically singular (pivot ratio " << smallest / largest << ")";
-    throw_singular(solver, why.str(), largest / smallest);
+    why << "numerically singular (pivot ratio " << range.smallest / range.largest << ")";
+    throw_singular(solver, why.str(), range.largest / range.smallest);
   }
+}
+
+/// `require_regular_pivots` on U's diagonal, in one pass over it.
+template <class Diagonal>
+void require_regular_pivots(const Diagonal& diagonal, std::string_view solver) {
+  PivotRange range;
+  for (Eigen::Index j = 0; j < diagonal.size(); ++j) range.add(static_cast<double>(diagonal(j)));
+  require_regular_pivots(range, diagonal, solver);
 }
 
 /// ‖A‖₁ of a sparse or dense A: the largest column sum of magnitudes.
