@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,20 @@ struct MatrixOperator {
   const ift::SparsityPattern& pattern() const { return p; }
 };
 static_assert(ift::JacobianOperator<MatrixOperator>);
+
+/// The same, able to write J straight into band storage (as the conditions' Jacobian does), or to
+/// decline (`declines`), which sends the solver to `sparse()`.
+struct BandOperator : MatrixOperator {
+  bool declines = false;
+  bool fill_band(ift::Bandwidth band, double* diagonal, Eigen::Index ld) const {
+    if (declines) return false;
+    const ift::detail::BandWriter write{band, diagonal, ld};
+    for (Eigen::Index j = 0; j < J.cols(); ++j)
+      for (Eigen::Index i = 0; i < J.rows(); ++i)
+        if (J(i, j) != 0.0) write(i, j, J(i, j));
+    return true;
+  }
+};
 static_assert(ift::LinearSolver<ift::BandedLU>);
 
 double relative(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) { return (a - b).norm() / b.norm(); }
@@ -100,6 +115,30 @@ TEST_CASE("BandedLU solves like dense LU, with pivoting, several right-hand side
       CHECK(g.solve(B) == f.solve(B));
     }
   }
+}
+
+TEST_CASE("BandedLU fills band storage from an operator that can, with the sparse path's numbers",
+          "[banded]") {
+  for (const auto& [kl, ku] : std::vector<std::pair<Eigen::Index, Eigen::Index>>{{1, 1}, {2, 2}, {3, 1}}) {
+    const Eigen::MatrixXd A = random_banded(25, kl, ku, 11);
+    const ift::Bandwidth band{kl, ku};
+    const Eigen::MatrixXd B = Eigen::MatrixXd::Random(25, 3);
+    const auto from_sparse = ift::BandedLU{}.factor(MatrixOperator{A}, band);
+    const auto from_band = ift::BandedLU{}.factor(BandOperator{{A}}, band);
+    const auto declined = ift::BandedLU{}.factor(BandOperator{{A}, true}, band);
+    CHECK(from_band.solve(B) == from_sparse.solve(B));
+    CHECK(from_band.solve_transposed(B) == from_sparse.solve_transposed(B));
+    CHECK(declined.solve(B) == from_sparse.solve(B));
+    CHECK(relative(A * from_band.solve(B), B) < 1e-12);
+  }
+  // A band too narrow for J: no place for an entry, on either path.
+  const Eigen::MatrixXd A = random_banded(12, 2, 1, 3);
+  CHECK_THROWS_AS(ift::BandedLU{}.factor(MatrixOperator{A}, ift::Bandwidth{1, 1}), std::invalid_argument);
+  CHECK_THROWS_AS(ift::BandedLU{}.factor(BandOperator{{A}}, ift::Bandwidth{1, 1}), std::invalid_argument);
+  Eigen::MatrixXd infinite = A;
+  infinite(3, 2) = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(ift::BandedLU{}.factor(BandOperator{{infinite}}, ift::Bandwidth{2, 1}),
+                    Catch::Matchers::Contains("not finite"));
 }
 
 TEST_CASE("BandedLU rejects singular and non-finite matrices with SingularJacobianError", "[banded]") {

@@ -83,14 +83,14 @@ SparsityPattern sparsity_pattern(F&& f, const Eigen::MatrixBase<Derived>& x) {
 
 namespace detail {
 
-/// The entries of ∂f/∂x at x in `pattern`'s order (compressed columns) into `values`, by one forward
-/// pass on `Dual<double, 4>` per four colors of `coloring` (which must color `pattern`): a direction
-/// seeds the columns of one color, and row i of its tangent is the entry of the one column of that
-/// color that row i holds. Throws `std::invalid_argument` when f's output size or x's size do not
-/// match the pattern.
-template <class F, class Derived>
+/// The entries of ∂f/∂x at x in `pattern`, each handed to `store(k, i, j, value)` (k its place in the
+/// pattern's compressed columns, (i, j) its row and column), by one forward pass on `Dual<double, 4>`
+/// per four colors of `coloring` (which must color `pattern`): a direction seeds the columns of one
+/// color, and row i of its tangent is the entry of the one column of that color that row i holds.
+/// Throws `std::invalid_argument` when f's output size or x's size do not match the pattern.
+template <class F, class Derived, class Store>
 void fill_jacobian(F&& f, const Eigen::MatrixBase<Derived>& x, const SparsityPattern& pattern,
-                   const ColumnColoring& coloring, double* values) {
+                   const ColumnColoring& coloring, Store&& store) {
   constexpr int K = 4;
   static_assert(Derived::IsVectorAtCompileTime && std::is_same_v<typename Derived::Scalar, double>,
                 "ift::sparse_jacobian: x must be an Eigen vector of double");
@@ -112,7 +112,8 @@ void fill_jacobian(F&& f, const Eigen::MatrixBase<Derived>& x, const SparsityPat
     }
     for (Eigen::Index j = 0; j < x.size(); ++j)
       if (const int c = coloring.color[j] - first; c >= 0 && c < K)
-        for (int k = pattern.outer[j]; k < pattern.outer[j + 1]; ++k) values[k] = y(pattern.inner[k]).v(c);
+        for (int k = pattern.outer[j]; k < pattern.outer[j + 1]; ++k)
+          store(k, pattern.inner[k], j, y(pattern.inner[k]).v(c));
   }
 }
 
@@ -126,7 +127,8 @@ Eigen::SparseMatrix<double> sparse_jacobian(F&& f, const Eigen::MatrixBase<Deriv
                                             const SparsityPattern& pattern, const ColumnColoring& coloring) {
   using Sparse = typename detail::deferred<Eigen::SparseMatrix<double>, F>::type;
   Sparse J = detail::with_structure<Sparse>(pattern);
-  detail::fill_jacobian(f, x, pattern, coloring, J.valuePtr());
+  detail::fill_jacobian(f, x, pattern, coloring,
+                        [values = J.valuePtr()](int k, int, Eigen::Index, double v) { values[k] = v; });
   return J;
 }
 

@@ -67,6 +67,25 @@ struct Bandwidth {
   Eigen::Index width() const { return lower + upper + 1; }
 };
 
+namespace detail {
+
+/// Writes entries of a matrix into band storage: A(i, j) at `diagonal[j·ld + i − j]` (`diagonal`
+/// points at A(0, 0)'s place, each column `ld` further on). Throws `std::invalid_argument` for an
+/// entry outside `band`, which the storage has no place for.
+struct BandWriter {
+  Bandwidth band;
+  double* diagonal;
+  Eigen::Index ld;
+  void operator()(Eigen::Index i, Eigen::Index j, double value) const {
+    const Eigen::Index d = i - j;
+    if (d > band.lower || -d > band.upper)
+      throw std::invalid_argument("ift: the matrix has an entry outside the band it is stored in");
+    diagonal[j * ld + d] = value;
+  }
+};
+
+}  // namespace detail
+
 /// The bandwidths of `p`, in O(n) (the extreme rows of each column). An empty column adds nothing.
 inline Bandwidth bandwidth_of(const SparsityPattern& p) {
   Bandwidth b;

@@ -214,6 +214,29 @@ class ConditionsJacobian {
       return fill(p, cache.coloring);
     }
   }
+  /// J straight into band storage (`BandWriter`: A(i, j) at `diagonal[j·ld + i − j]`), without a
+  /// compressed-column J in between: what `BandedLU` asks first. False, with nothing written, when
+  /// J is not square or comes in closed form (then `sparse()` serves). Throws
+  /// `std::invalid_argument` for an entry outside `band`.
+  bool fill_band(Bandwidth band, double* diagonal, Eigen::Index ld) const {
+    if constexpr (std::is_base_of_v<JacobianShortcut, Conds>) {
+      return false;
+    } else {
+      const SparsityPattern& p = pattern();
+      if (p.rows != p.cols) return false;
+      const BandWriter write{band, diagonal, ld};
+      if (filled_) {  // by the check of the pattern: copied from there
+        filled_ = false;
+        const Eigen::SparseMatrix<double>& J = cache().jacobian;
+        for (Eigen::Index j = 0; j < p.cols; ++j)
+          for (int k = p.outer[j]; k < p.outer[j + 1]; ++k) write(p.inner[k], j, J.valuePtr()[k]);
+      } else {
+        fill_jacobian(*this, x_, p, cache().coloring,
+                      [&write](int, int i, Eigen::Index j, double v) { write(i, j, v); });
+      }
+      return true;
+    }
+  }
   /// J in a pattern known beforehand (a `SparseAnalysis`'s), with `coloring` of it: no detection.
   /// A closed form is checked against the pattern — a nonzero outside it throws
   /// `std::invalid_argument` rather than being dropped. Valid until J is filled again.
@@ -277,7 +300,8 @@ class ConditionsJacobian {
   // J in `p` by colored forward passes, into the cache's J.
   const Eigen::SparseMatrix<double>& fill(const SparsityPattern& p, const ColumnColoring& coloring) const {
     Eigen::SparseMatrix<double>& J = structured(p);
-    fill_jacobian(*this, x_, p, coloring, J.valuePtr());
+    fill_jacobian(*this, x_, p, coloring,
+                  [values = J.valuePtr()](int k, int, Eigen::Index, double v) { values[k] = v; });
     return J;
   }
 

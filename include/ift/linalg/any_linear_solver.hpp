@@ -61,6 +61,7 @@ class AnyLinearSolver {
                                                       const ColumnColoring& coloring) const = 0;
     virtual const SparsityPattern& pattern() const = 0;
     virtual bool pattern_known() const = 0;
+    virtual bool fill_band(Bandwidth band, double* diagonal, Eigen::Index ld) const = 0;
   };
   template <class J>
   struct Erased final : Jacobian {
@@ -79,6 +80,12 @@ class AnyLinearSolver {
     }
     const SparsityPattern& pattern() const override { return jac.pattern(); }
     bool pattern_known() const override { return detail::pattern_known(jac); }
+    bool fill_band(Bandwidth band, double* diagonal, Eigen::Index ld) const override {
+      if constexpr (requires { bool(jac.fill_band(band, diagonal, ld)); })
+        return jac.fill_band(band, diagonal, ld);
+      else
+        return false;
+    }
 
    private:
     // A J the operator keeps is passed on; one it returns by value is kept here.

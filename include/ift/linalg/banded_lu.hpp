@@ -267,26 +267,23 @@ class BandedFactor {
   std::shared_ptr<const Data> data_;
 };
 
+/// The rows of band storage for bandwidths `b` (see the file comment): kl rows of fill, the band's
+/// kl + ku + 1 diagonals, and the row of 1/U(j, j).
+inline Eigen::Index band_rows(Bandwidth b) { return 2 * b.lower + b.upper + 2; }
+
 /// Packs the entries of a compressed-column A (an `Eigen::SparseMatrix<double>`) within the band `b`
-/// into band storage (zeros elsewhere, including the kl rows of fill), with a last row for 1/U(j, j).
-/// Throws `std::invalid_argument` for an entry outside the band.
+/// into band storage (zeros elsewhere). Throws `std::invalid_argument` for an entry outside the band.
 template <class Sparse>
 Eigen::MatrixXd band_storage(const Sparse& A, Bandwidth b) {
-  const Eigen::Index kv = b.lower + b.upper, ld = kv + b.lower + 2;
+  const Eigen::Index ld = band_rows(b);
   Eigen::MatrixXd ab = Eigen::MatrixXd::Zero(ld, A.cols());
+  const BandWriter write{b, ab.data() + b.lower + b.upper, ld};
   const auto* outer = A.outerIndexPtr();
   const auto* inner = A.innerIndexPtr();
   const auto* counts = A.innerNonZeroPtr();  // null when compressed
-  const double* values = A.valuePtr();
-  double* column = ab.data() + kv;  // A(j, j) of column j
-  for (Eigen::Index j = 0; j < A.outerSize(); ++j, column += ld) {
+  for (Eigen::Index j = 0; j < A.outerSize(); ++j) {
     const Eigen::Index end = counts ? outer[j] + counts[j] : outer[j + 1];
-    for (Eigen::Index k = outer[j]; k < end; ++k) {
-      const Eigen::Index d = inner[k] - j;
-      if (d > b.lower || -d > b.upper)
-        throw std::invalid_argument("ift::BandedLU: the matrix has an entry outside its band");
-      column[d] = values[k];
-    }
+    for (Eigen::Index k = outer[j]; k < end; ++k) write(inner[k], j, A.valuePtr()[k]);
   }
   return ab;
 }
@@ -312,12 +309,21 @@ struct BandedLU {
   }
 
   /// Factorizes J given as an operator whose band is known already (`Auto` reads it off the pattern
-  /// to choose this solver). Throws `std::invalid_argument` if J has an entry outside `band`.
+  /// to choose this solver): filled straight into band storage when the operator can
+  /// (`fill_band`, without a kept analysis), else from its compressed columns. Throws
+  /// `std::invalid_argument` if J has an entry outside `band`.
   template <JacobianOperator J>
   detail::BandedFactor factor(const J& jac, Bandwidth band) const {
-    return detail::with_sparse_values(jac, analysis, [&](const Eigen::SparseMatrix<double>& A) {
-      return factorize(A, band, detail::is_rule_jacobian_v<J>);
-    });
+    constexpr bool estimate = detail::is_rule_jacobian_v<J>;
+    if constexpr (requires(double* diagonal) { bool(jac.fill_band(band, diagonal, Eigen::Index{})); }) {
+      if (!analysis) {
+        Eigen::MatrixXd ab = Eigen::MatrixXd::Zero(detail::band_rows(band), jac.size());
+        if (jac.fill_band(band, ab.data() + band.lower + band.upper, ab.rows()))
+          return factorize(std::move(ab), band, estimate);
+      }
+    }
+    return detail::with_sparse_values(
+        jac, analysis, [&](const Eigen::SparseMatrix<double>& A) { return factorize(A, band, estimate); });
   }
 
   /// Factorizes a sparse matrix of doubles, its band read from its entries, with the condition
@@ -338,14 +344,18 @@ struct BandedLU {
   template <class Sparse>
   static detail::BandedFactor factorize(const Sparse& A, Bandwidth b, bool estimate) {
     if (A.rows() != A.cols()) throw std::invalid_argument("ift::BandedLU: the matrix must be square");
-    using Values = Eigen::Map<const Eigen::Matrix<typename Sparse::Scalar, Eigen::Dynamic, 1>>;
-    detail::require_finite_jacobian(Values(A.valuePtr(), A.nonZeros()), name);
-    auto data = std::make_shared<detail::BandedFactor::Data>(
-        detail::BandedFactor::Data{detail::band_storage(A, b), {}, b});
+    return factorize(detail::band_storage(A, b), b, estimate);
+  }
+
+  // A in band storage (its fill rows and last row zero), so its finiteness and ‖A‖₁ are read there.
+  static detail::BandedFactor factorize(Eigen::MatrixXd band, Bandwidth b, bool estimate) {
+    detail::require_finite_jacobian(band, name);
+    const double norm = estimate ? detail::norm1(band) : 0.0;
+    auto data =
+        std::make_shared<detail::BandedFactor::Data>(detail::BandedFactor::Data{std::move(band), {}, b});
     eliminate(*data);
     detail::BandedFactor f(std::move(data));
-    if (estimate)
-      detail::require_well_conditioned(detail::rcond_estimate(f, A.cols(), detail::norm1(A)), name);
+    if (estimate) detail::require_well_conditioned(detail::rcond_estimate(f, f.size(), norm), name);
     return f;
   }
 

@@ -50,7 +50,9 @@ namespace ift {
 /// (Newton's J, which is never solved transposed, reaches solvers through `AnyLinearSolver`'s
 /// erasure, which has none). An operator may also say, by `pattern_known()`, that its pattern is
 /// already at hand (detected earlier in the same solve), so that asking for it costs nothing; `Auto`
-/// then reads the pattern instead of probing a column of J (`detail::pattern_known`).
+/// then reads the pattern instead of probing a column of J (`detail::pattern_known`). And it may write
+/// J straight into band storage, `fill_band(band, diagonal, ld)` (A(i, j) at `diagonal[j·ld + i − j]`,
+/// true when it did), which `BandedLU` asks before `sparse()`.
 template <class J>
 concept JacobianOperator = requires(const J& jac, const Eigen::VectorXd& v) {
   { jac.size() } -> std::convertible_to<Eigen::Index>;
@@ -307,7 +309,9 @@ double norm1(const Matrix& A) {
 /// Throws when J holds NaN or Inf: every solve with it would be silently wrong.
 template <class Matrix>
 void require_finite_jacobian(const Matrix& values, std::string_view solver) {
-  if (values.allFinite()) return;
+  // v − v is 0 for a finite v and NaN for NaN and ±∞, so one vectorized sum tells (Eigen's
+  // `allFinite` tests entry by entry, with a branch each).
+  if ((values.array() - values.array()).sum() == 0.0) return;
   throw SingularJacobianError(
       "ift: " + std::string(solver) + ": the conditions' Jacobian dc/dx at the solution is not finite",
       std::numeric_limits<double>::quiet_NaN());
