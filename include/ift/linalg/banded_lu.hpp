@@ -319,7 +319,7 @@ struct BandedLU {
       if (!analysis) {
         Eigen::MatrixXd ab = Eigen::MatrixXd::Zero(detail::band_rows(band), jac.size());
         if (jac.fill_band(band, ab.data() + band.lower + band.upper, ab.rows()))
-          return factorize(std::move(ab), band, estimate);
+          return factorize_band(std::move(ab), band, estimate);
       }
     }
     return detail::with_sparse_values(
@@ -344,11 +344,14 @@ struct BandedLU {
   template <class Sparse>
   static detail::BandedFactor factorize(const Sparse& A, Bandwidth b, bool estimate) {
     if (A.rows() != A.cols()) throw std::invalid_argument("ift::BandedLU: the matrix must be square");
-    return factorize(detail::band_storage(A, b), b, estimate);
+    return factorize_band(detail::band_storage(A, b), b, estimate);
   }
 
   // A in band storage (its fill rows and last row zero), so its finiteness and ‖A‖₁ are read there.
-  static detail::BandedFactor factorize(Eigen::MatrixXd band, Bandwidth b, bool estimate) {
+  // A template (Band is `Eigen::MatrixXd`), so that the elimination and the condition estimate are
+  // compiled only where a banded factorization is made, not in every translation unit.
+  template <class Band>
+  static detail::BandedFactor factorize_band(Band band, Bandwidth b, bool estimate) {
     detail::require_finite_jacobian(band, name);
     const double norm = estimate ? detail::norm1(band) : 0.0;
     auto data =
