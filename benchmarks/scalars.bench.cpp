@@ -7,7 +7,12 @@
 //    for the gradient, on a 1,000-operation scalar function and a chain of three n = 100 dense
 //    mat-vecs; names `tape_<kernel>/{var,adolc}/<n>`, with counters `tape_bytes` and
 //    `bytes_per_op` (bytes over the kernel's count of arithmetic operations, the same count for
-//    both tapes).
+//    both tapes);
+//  * element-wise functions of a `Var` vector: y = tanh(x) over n entries and the gradient of Σy,
+//    as Eigen writes it (`x.array().tanh()`: n unary statements, `tape_elementwise/var/<n>`), with
+//    the n partials as one node (`Tape::add_node` and a closure that multiplies the outputs'
+//    adjoints by them: `tape_elementwise/var_node/<n>`), and Σx alone (`tape_elementwise/var_sum/<n>`),
+//    the part both share — what a node for a whole vector of element-wise operations would gain.
 //
 // The peers are compared when CMake finds them (IFT_HAVE_CERES, IFT_HAVE_ADOLC).
 
@@ -287,6 +292,22 @@ void tape_adolc(benchmark::State& state, int inputs, int ops, Kernel kernel) {
 }
 #endif
 
+/// Σ tanh(xᵢ) with tanh(x) recorded as one node holding its n partials 1 − tanh²(xᵢ).
+ift::Var tanh_node_sum(std::span<const ift::Var> x) {
+  std::vector<double> values(x.size()), partials(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    values[i] = std::tanh(x[i].value());
+    partials[i] = 1.0 - values[i] * values[i];
+  }
+  std::vector<ift::Var> y(x.size());
+  ift::add_node(x, values, y, [p = std::move(partials)](std::span<const double> out, std::span<double> in) {
+    for (std::size_t k = 0; k < out.size(); ++k) in[k] = p[k] * out[k];
+  });
+  ift::Var sum = 0.0;
+  for (const ift::Var& e : y) sum += e;
+  return sum;
+}
+
 void register_reverse() {
   const auto scalar = [](auto x) { return scalar_function(x); };
   const Eigen::MatrixXd a = chain_matrix();
@@ -297,6 +318,20 @@ void register_reverse() {
                                [=](benchmark::State& s) { tape_var(s, scalar_inputs, scalar_ops, scalar); });
   benchmark::RegisterBenchmark(("tape_matvec/var" + chain_n).c_str(),
                                [=](benchmark::State& s) { tape_var(s, chain_size, chain_ops, chain); });
+  for (const int n : {1000, 100000}) {
+    const auto vector = [](std::span<const ift::Var> x) {
+      return Eigen::Map<const Eigen::VectorX<ift::Var>>(x.data(), static_cast<Eigen::Index>(x.size()));
+    };
+    const std::string size = "/" + std::to_string(n);
+    benchmark::RegisterBenchmark(("tape_elementwise/var" + size).c_str(), [=](benchmark::State& s) {
+      tape_var(s, n, 2 * n, [&](auto x) { return vector(x).array().tanh().sum(); });
+    });
+    benchmark::RegisterBenchmark(("tape_elementwise/var_node" + size).c_str(),
+                                 [=](benchmark::State& s) { tape_var(s, n, 2 * n, tanh_node_sum); });
+    benchmark::RegisterBenchmark(("tape_elementwise/var_sum" + size).c_str(), [=](benchmark::State& s) {
+      tape_var(s, n, n, [&](auto x) { return vector(x).sum(); });
+    });
+  }
 #ifdef IFT_HAVE_ADOLC
   benchmark::RegisterBenchmark(("tape_scalar/adolc" + scalar_n).c_str(), [=](benchmark::State& s) {
     tape_adolc(s, scalar_inputs, scalar_ops, scalar);
