@@ -3,7 +3,8 @@
 // xGBTRS, on Eigen storage — for Jacobians whose nonzeros lie within kl subdiagonals and ku
 // superdiagonals: chains, 1-D stencils, time steps. The band is read off the pattern (O(n)), J is
 // filled by colored forward passes (kl + ku + 1 colors, so ⌈(kl + ku + 1)/4⌉ passes however large n
-// is) into its compressed columns, packed into band storage — never a dense n × n matrix — and
+// is) straight into band storage (through its compressed columns when the operator cannot write the
+// band itself, or when a kept analysis fixes the pattern) — never a dense n × n matrix — and
 // factorized in O(n kl (kl + ku)).
 //
 // Band storage (LAPACK's): column j of A occupies column j of a (2kl + ku + 1) × n matrix AB,
