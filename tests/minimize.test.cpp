@@ -18,18 +18,21 @@ struct Para {
 const auto quadratic = [](const auto& x, const auto& p) { return p.alpha * x * x + p.beta * x; };
 constexpr ift_test::Expected argmin_a{0.25, -0.125, 0.125};
 
-template <class Solver>
-void check_solver(const Solver& solver, bool unrolled) {
+template <bool unrolled, class Solver>
+void check_solver(const Solver& solver) {
   // Quasi-Newton methods keep their curvature model on values (a stop-gradient, so AD numbers never
   // enter H); unrolled through them, the final step makes the first derivative exact but not the second.
   constexpr bool quasi_newton = std::is_same_v<Solver, ift::BFGS> || std::is_same_v<Solver, ift::LBFGS>;
   const ift_test::Expected e{argmin_a.x, argmin_a.dx, unrolled && quasi_newton ? std::nan("") : argmin_a.d2x};
-  ift_test::check_scalar_modes(
+  using ift_test::ModeSet;
+  ift_test::check_scalar_modes<unrolled ? ModeSet::essential : ModeSet::all>(
       [&](const auto& a) {
         using S = std::decay_t<decltype(a)>;
         const Para<S> p{a, S(-1.0)};
-        return unrolled ? ift::minimize(quadratic, 1.0, p, solver, ift::Unrolled{}).x
-                        : ift::minimize(quadratic, 1.0, p, solver).x;
+        if constexpr (unrolled)
+          return ift::minimize(quadratic, 1.0, p, solver, ift::Unrolled{}).x;
+        else
+          return ift::minimize(quadratic, 1.0, p, solver).x;
       },
       2.0, e, unrolled ? 1e-7 : 1e-8);
 }
@@ -38,20 +41,20 @@ void check_solver(const Solver& solver, bool unrolled) {
 
 TEST_CASE("minimize: GradientDescent, seed argmin a x^2 + b x", "[minimize]") {
   const ift::GradientDescent gd{.learning_rate = 0.1, .tol = 1e-12};
-  SECTION("implicit") { check_solver(gd, false); }
-  SECTION("unrolled") { check_solver(gd, true); }
+  SECTION("implicit") { check_solver<false>(gd); }
+  SECTION("unrolled") { check_solver<true>(gd); }
 }
 TEST_CASE("minimize: NewtonMin", "[minimize]") {
-  SECTION("implicit") { check_solver(ift::NewtonMin{}, false); }
-  SECTION("unrolled") { check_solver(ift::NewtonMin{}, true); }
+  SECTION("implicit") { check_solver<false>(ift::NewtonMin{}); }
+  SECTION("unrolled") { check_solver<true>(ift::NewtonMin{}); }
 }
 TEST_CASE("minimize: BFGS", "[minimize]") {
-  SECTION("implicit") { check_solver(ift::BFGS{}, false); }
-  SECTION("unrolled") { check_solver(ift::BFGS{}, true); }
+  SECTION("implicit") { check_solver<false>(ift::BFGS{}); }
+  SECTION("unrolled") { check_solver<true>(ift::BFGS{}); }
 }
 TEST_CASE("minimize: LBFGS", "[minimize]") {
-  SECTION("implicit") { check_solver(ift::LBFGS{}, false); }
-  SECTION("unrolled") { check_solver(ift::LBFGS{}, true); }
+  SECTION("implicit") { check_solver<false>(ift::LBFGS{}); }
+  SECTION("unrolled") { check_solver<true>(ift::LBFGS{}); }
 }
 
 TEST_CASE("minimize: seed published numbers, both parameters in reverse", "[minimize][seed]") {
