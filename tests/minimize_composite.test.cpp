@@ -16,6 +16,7 @@ namespace {
 using Eigen::VectorXd;
 using ift_test::check_near;
 using ift_test::check_vector_modes;
+using ift_test::ModeSet;
 using ift_test::tangent;
 using ift_test::Vec;
 using Expected = ift_test::VectorExpected;
@@ -89,7 +90,7 @@ TEST_CASE("minimize_composite: lasso on its support, implicit", "[minimize_compo
 }
 
 TEST_CASE("minimize_composite: lasso on its support, unrolled", "[minimize_composite][unrolled]") {
-  check_vector_modes(
+  check_vector_modes<ModeSet::essential>(
       [](const auto& lambda) {
         return ift::minimize_composite(least_squares, soft_threshold, VectorXd::Zero(3), lambda,
                                        ift::ProximalGradient{.tol = 1e-12}, ift::Unrolled{})

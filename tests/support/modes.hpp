@@ -7,6 +7,7 @@
 
 #include "ift/dual.hpp"
 #include "ift/var.hpp"
+#include "mode_set.hpp"
 
 namespace ift_test {
 
@@ -14,13 +15,6 @@ namespace ift_test {
 struct Expected {
   double x, dx, d2x;
 };
-
-/// Which modes `check_scalar_modes` runs. An unrolled solve takes `essential`: forward, nested forward
-/// and reverse are three ways of differentiating its iterations, while several directions at once (N = 3,
-/// Dynamic) only repeat `Dual`'s own arithmetic (tests/dual*.test.cpp) at the cost of two more
-/// instantiations of the whole solver. The implicit rule handles several directions itself, so it takes
-/// `all`.
-enum class ModeSet { all, essential };
 
 /// Forward (N = 1, and N = 3 and Dynamic for `ModeSet::all`), nested forward and reverse derivatives of
 /// x(θ) at `theta`.

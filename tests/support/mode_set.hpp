@@ -1,0 +1,13 @@
+#pragma once
+// The set of scalar modes a mode check runs (support/modes.hpp, support/vector_modes.hpp).
+
+namespace ift_test {
+
+/// Which modes `check_scalar_modes` and `check_vector_modes` run. An unrolled solve takes `essential`:
+/// forward, nested forward and reverse are three ways of differentiating its iterations, while several
+/// directions at once (N = 2, 3, Dynamic) only repeat `Dual`'s own arithmetic (tests/dual*.test.cpp) at
+/// the cost of more instantiations of the whole solver. The implicit rule handles several directions
+/// itself, so it takes `all`.
+enum class ModeSet { all, essential };
+
+}  // namespace ift_test
