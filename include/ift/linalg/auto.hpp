@@ -60,7 +60,9 @@ inline SparseLUHook& sparse_lu_for_auto() {
   return hook;
 }
 
-/// The factorization `Auto` chose: dense, banded or sparse LU, or CG on a Hessian.
+/// The factorization `Auto` chose for a Jacobian of type `J`: dense, banded or sparse LU, or CG on a
+/// Hessian. (A template, so that a program that never calls `Auto::factor` compiles none of it.)
+template <class J>
 class AutoFactor {
  public:
   using Dense = DenseFactor<Eigen::PartialPivLU<Eigen::MatrixXd>>;
@@ -131,30 +133,31 @@ struct Auto {
 
   /// Factorizes J densely, banded or sparsely, as its size and pattern say.
   template <JacobianOperator J>
-  detail::AutoFactor factor(const J& jac) const {
+  detail::AutoFactor<J> factor(const J& jac) const {
+    using Factor = detail::AutoFactor<J>;
     const Eigen::Index n = jac.size();
     if constexpr (detail::is_symmetric_jacobian_v<J>) {
       if (n >= cg_from && !analysis)
-        return detail::AutoFactor(detail::AutoFactor::ConjugateGradients{
+        return Factor(typename Factor::ConjugateGradients{
             std::make_shared<const detail::HessianFactor<J>>(jac, cg_tol)});
     }
     if (n >= dense_below && (analysis || detail::pattern_known(jac) || !dense_column(jac))) {
       const SparsityPattern& p = detail::sparse_structure(jac, analysis);
       const Bandwidth band = analysis ? analysis->bandwidth() : bandwidth_of(p);
       if (band.width() <= max_band && 2 * band.width() <= n)
-        return detail::AutoFactor(BandedLU{analysis}.factor(jac, band));
+        return Factor(BandedLU{analysis}.factor(jac, band));
       const detail::SparseLUHook sparse_lu = detail::sparse_lu_for_auto();
       if (sparse_lu && p.density() <= max_density) {
         return detail::with_sparse_values(jac, analysis, [&](const Eigen::SparseMatrix<double>& A) {
-          return detail::AutoFactor(detail::AutoFactor::Sparse{
+          return Factor(typename Factor::Sparse{
               sparse_lu(A, analysis ? &analysis->state() : nullptr, detail::is_rule_jacobian_v<J>)});
         });
       }
     }
     if constexpr (detail::is_rule_jacobian_v<J>)
-      return detail::AutoFactor(DenseLU{}.factor(jac.dense()));
+      return Factor(DenseLU{}.factor(jac.dense()));
     else
-      return detail::AutoFactor(detail::dense_lu_of_step(jac.dense(), DenseLU::name));
+      return Factor(detail::dense_lu_of_step(jac.dense(), DenseLU::name));
   }
 
   /// Factorizes a J whose size is known at compile time (the fixed-size rules'): up to 4 × 4 by its
