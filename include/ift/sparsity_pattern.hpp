@@ -82,6 +82,17 @@ struct BandWriter {
       throw std::invalid_argument("ift: the matrix has an entry outside the band it is stored in");
     diagonal[j * ld + d] = value;
   }
+  /// Every stored entry of a compressed-column A (compressed or not).
+  template <class Sparse>
+  void all_of(const Sparse& A) const {
+    const auto* outer = A.outerIndexPtr();
+    const auto* inner = A.innerIndexPtr();
+    const auto* counts = A.innerNonZeroPtr();  // null when compressed
+    for (Eigen::Index j = 0; j < A.outerSize(); ++j) {
+      const Eigen::Index end = counts ? outer[j] + counts[j] : outer[j + 1];
+      for (Eigen::Index k = outer[j]; k < end; ++k) (*this)(inner[k], j, A.valuePtr()[k]);
+    }
+  }
 };
 
 }  // namespace detail

@@ -227,9 +227,7 @@ class ConditionsJacobian {
       const BandWriter write{band, diagonal, ld};
       if (filled_) {  // by the check of the pattern: copied from there
         filled_ = false;
-        const Eigen::SparseMatrix<double>& J = cache().jacobian;
-        for (Eigen::Index j = 0; j < p.cols; ++j)
-          for (int k = p.outer[j]; k < p.outer[j + 1]; ++k) write(p.inner[k], j, J.valuePtr()[k]);
+        write.all_of(cache().jacobian);
       } else {
         fill_jacobian(*this, x_, p, cache().coloring,
                       [&write](int, int i, Eigen::Index j, double v) { write(i, j, v); });

@@ -44,8 +44,11 @@ class AnyLinearSolver {
     // The default sees J behind the same virtual calls as a stored solver: one `Auto::factor` for
     // every problem of a program, and Newton's J is taken for a step's, not for the solution's (it
     // has no `transposed()` there), so a banded or sparse step gets no condition estimate.
+    // The erased J named through J, so that this call is compiled only when `solve` is: written with
+    // `Jacobian` alone it would compile `Auto::factor` in every program that includes this header.
+    using ErasedJacobian = typename detail::deferred<Jacobian, J>::type;
     const Erased<J> erased(jac);
-    if (!model_) return Auto{}.factor(static_cast<const Jacobian&>(erased)).solve(b);
+    if (!model_) return Auto{}.factor(static_cast<const ErasedJacobian&>(erased)).solve(b);
     return model_->solve(erased, b);
   }
 

@@ -278,14 +278,7 @@ template <class Sparse>
 Eigen::MatrixXd band_storage(const Sparse& A, Bandwidth b) {
   const Eigen::Index ld = band_rows(b);
   Eigen::MatrixXd ab = Eigen::MatrixXd::Zero(ld, A.cols());
-  const BandWriter write{b, ab.data() + b.lower + b.upper, ld};
-  const auto* outer = A.outerIndexPtr();
-  const auto* inner = A.innerIndexPtr();
-  const auto* counts = A.innerNonZeroPtr();  // null when compressed
-  for (Eigen::Index j = 0; j < A.outerSize(); ++j) {
-    const Eigen::Index end = counts ? outer[j] + counts[j] : outer[j + 1];
-    for (Eigen::Index k = outer[j]; k < end; ++k) write(inner[k], j, A.valuePtr()[k]);
-  }
+  BandWriter{b, ab.data() + b.lower + b.upper, ld}.all_of(A);
   return ab;
 }
 
