@@ -243,6 +243,41 @@ TEST_CASE("Products of double and Dual matrices promote the double operand", "[e
   CHECK(nested_product.unaryExpr([](const DD& e) { return e.v(0).a; }) == 2.0 * d * m);
 }
 
+TEST_CASE("Products of two Dual matrices take the one-pass multiply-add", "[eigen][dual]") {
+  // d(AB) = dA B + A dB on every plane, for Eigen's matrix–vector kernel (a large fixed size and a
+  // dynamic one) and its matrix–matrix kernel; integer entries, so every sum is exact.
+  const Eigen::MatrixXd a = integer_matrix(12, 20, 0), a0 = integer_matrix(12, 20, 1),
+                        a1 = integer_matrix(12, 20, 2);
+  const Eigen::MatrixXd b = integer_matrix(20, 9, 3), b0 = integer_matrix(20, 9, 4),
+                        b1 = integer_matrix(20, 9, 5);
+  const Matrix<D2> A = duals(a, a0, a1), B = duals(b, b0, b1);
+  const auto check = [&](const Matrix<D2>& product, const Eigen::MatrixXd& rhs, const Eigen::MatrixXd& rhs0,
+                         const Eigen::MatrixXd& rhs1) {
+    CHECK(values(product) == a * rhs);
+    CHECK(tangent(product, 0) == a0 * rhs + a * rhs0);
+    CHECK(tangent(product, 1) == a1 * rhs + a * rhs1);
+  };
+  check(A * B, b, b0, b1);
+  check(A * B.col(4), b.col(4), b0.col(4), b1.col(4));
+  check(A.lazyProduct(B), b, b0, b1);  // Eigen's coefficient-based product, for comparison
+
+  using Wide = ift::Dual<double, 16>;
+  Eigen::Matrix<Wide, 8, 8> W;
+  Eigen::Matrix<Wide, 8, 1> x;
+  for (int i = 0; i < 8; ++i) {
+    x(i) = Wide(i - 3.0, Eigen::Matrix<double, 16, 1>::LinSpaced(16, i, i + 15.0));
+    for (int j = 0; j < 8; ++j)
+      W(i, j) = Wide((i * j) % 5 - 2.0, Eigen::Matrix<double, 16, 1>::Constant(i - j));
+  }
+  Eigen::Matrix<Wide, 8, 1> y;
+  y.noalias() = W * x;
+  const Eigen::Matrix<Wide, 8, 1> expected = W.lazyProduct(x);
+  for (int i = 0; i < 8; ++i) {
+    CHECK(y(i).a == expected(i).a);
+    CHECK(y(i).v == expected(i).v);
+  }
+}
+
 TEST_CASE("Products of double and Tracer matrices keep every dependency set", "[eigen][sparsity]") {
   const Eigen::MatrixXd d = integer_matrix(12, 20, 0), m = integer_matrix(20, 12, 1);
   const Matrix<Tracer> t = inputs(m);  // entry (k, j) is input k + 20·j

@@ -296,6 +296,22 @@ template <class Lhs, ift::detail::DualBlockOperand<Lhs> Rhs>
 struct generic_product_impl<Lhs, Rhs, DenseShape, DenseShape, GemvProduct>
     : ift::detail::BlockProduct<Lhs, Rhs, ift::detail::DualBlockKernel> {};
 
+/// The multiply-add of Eigen's matrix–vector and matrix–matrix kernels for two duals: c + x y =
+/// (c.a + x.a y.a) + (c.v + y.a x.v + x.a y.v) ε in one pass over the tangents, where Eigen's generic
+/// helper forms x y and then adds c (two duals, two passes). Measured on an 8 × 8 product
+/// (scalars.bench.cpp, `scalars_matvec`) against the generic helper: one tangent 38 against 60 ns, sixteen
+/// 118 against 166 ns (the compiler called the generic one out of line, once per term); two to four
+/// tangents, one vector register, are left to the generic helper, which the compiler inlines and which
+/// was the faster there (42 against 50 ns at four).
+template <class T, int N>
+requires(N == 1 || N > 4) struct conj_helper<ift::Dual<T, N>, ift::Dual<T, N>, false, false> {
+  using Dual = ift::Dual<T, N>;
+  EIGEN_STRONG_INLINE Dual pmadd(const Dual& x, const Dual& y, const Dual& c) const {
+    return Dual(c.a + x.a * y.a, c.v + x.v * y.a + y.v * x.a);
+  }
+  EIGEN_STRONG_INLINE Dual pmul(const Dual& x, const Dual& y) const { return x * y; }
+};
+
 // ---- Tracer ----------------------------------------------------------------------------------
 
 /// The same two kernels with a tracer: promoting the plain operand keeps every dependency set, where the
