@@ -32,18 +32,14 @@ double cos_dx_da(double a, double b) {
 
 template <bool unrolled, class Solver>
 void check_cos(const Solver& solver) {
-  using ift_test::ModeSet;
   const double h = 1e-4;
   const ift_test::Expected e{cos_fixed_point(1, 0), cos_dx_da(1, 0),
                              (cos_dx_da(1 + h, 0) - cos_dx_da(1 - h, 0)) / (2 * h)};
-  ift_test::check_scalar_modes<unrolled ? ModeSet::essential : ModeSet::all>(
+  ift_test::check_scalar_modes<ift_test::modes_for<unrolled>>(
       [&](const auto& a) {
         using S = std::decay_t<decltype(a)>;
         const Para<S> p{a, S(0.0)};
-        if constexpr (unrolled)
-          return ift::fixed_point(cos_map, 0.0, p, solver, ift::Unrolled{}).x;
-        else
-          return ift::fixed_point(cos_map, 0.0, p, solver).x;
+        return ift::fixed_point(cos_map, 0.0, p, solver, ift_test::AdjointFor<unrolled>{}).x;
       },
       1.0, e, unrolled ? 1e-7 : 1e-8);
 }

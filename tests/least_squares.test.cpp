@@ -19,13 +19,9 @@ const double slope = t.dot(y) / t.dot(t);
 
 template <bool unrolled, class Solver>
 void check_solver(const Solver& solver) {
-  using ift_test::ModeSet;
-  ift_test::check_scalar_modes<unrolled ? ModeSet::essential : ModeSet::all>(
+  ift_test::check_scalar_modes<ift_test::modes_for<unrolled>>(
       [&](const auto& th) {
-        if constexpr (unrolled)
-          return ift::least_squares(residual, 0.0, th, solver, ift::Unrolled{}).x;
-        else
-          return ift::least_squares(residual, 0.0, th, solver).x;
+        return ift::least_squares(residual, 0.0, th, solver, ift_test::AdjointFor<unrolled>{}).x;
       },
       2.0, {2.0 * slope, slope, 0.0}, 1e-7);
 }

@@ -24,15 +24,11 @@ void check_solver(const Solver& solver) {
   // enter H); unrolled through them, the final step makes the first derivative exact but not the second.
   constexpr bool quasi_newton = std::is_same_v<Solver, ift::BFGS> || std::is_same_v<Solver, ift::LBFGS>;
   const ift_test::Expected e{argmin_a.x, argmin_a.dx, unrolled && quasi_newton ? std::nan("") : argmin_a.d2x};
-  using ift_test::ModeSet;
-  ift_test::check_scalar_modes<unrolled ? ModeSet::essential : ModeSet::all>(
+  ift_test::check_scalar_modes<ift_test::modes_for<unrolled>>(
       [&](const auto& a) {
         using S = std::decay_t<decltype(a)>;
         const Para<S> p{a, S(-1.0)};
-        if constexpr (unrolled)
-          return ift::minimize(quadratic, 1.0, p, solver, ift::Unrolled{}).x;
-        else
-          return ift::minimize(quadratic, 1.0, p, solver).x;
+        return ift::minimize(quadratic, 1.0, p, solver, ift_test::AdjointFor<unrolled>{}).x;
       },
       2.0, e, unrolled ? 1e-7 : 1e-8);
 }
