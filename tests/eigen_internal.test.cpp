@@ -243,9 +243,10 @@ TEST_CASE("Products of double and Dual matrices promote the double operand", "[e
   CHECK(nested_product.unaryExpr([](const DD& e) { return e.v(0).a; }) == 2.0 * d * m);
 }
 
-TEST_CASE("Products of two Dual matrices take the one-pass multiply-add", "[eigen][dual]") {
+TEST_CASE("Products of two Dual matrices follow the product rule", "[eigen][dual]") {
   // d(AB) = dA B + A dB on every plane, for Eigen's matrix–vector kernel (a large fixed size and a
-  // dynamic one) and its matrix–matrix kernel; integer entries, so every sum is exact.
+  // dynamic one) and its matrix–matrix kernel; integer entries, so every sum is exact. One and sixteen
+  // tangents take the one-pass multiply-add of eigen_internal.hpp, two Eigen's generic one.
   const Eigen::MatrixXd a = integer_matrix(12, 20, 0), a0 = integer_matrix(12, 20, 1),
                         a1 = integer_matrix(12, 20, 2);
   const Eigen::MatrixXd b = integer_matrix(20, 9, 3), b0 = integer_matrix(20, 9, 4),
@@ -260,6 +261,19 @@ TEST_CASE("Products of two Dual matrices take the one-pass multiply-add", "[eige
   check(A * B, b, b0, b1);
   check(A * B.col(4), b.col(4), b0.col(4), b1.col(4));
   check(A.lazyProduct(B), b, b0, b1);  // Eigen's coefficient-based product, for comparison
+
+  using D1 = ift::Dual<double>;
+  const auto one_tangent = [](const Eigen::MatrixXd& m, const Eigen::MatrixXd& t) {
+    return Matrix<D1>(m.binaryExpr(t, [](double value, double tangent) { return D1(value, tangent); }));
+  };
+  const auto check_one = [&](const Matrix<D1>& product, const Eigen::MatrixXd& rhs,
+                             const Eigen::MatrixXd& rhs0) {
+    CHECK(product.unaryExpr([](const D1& e) { return e.a; }) == a * rhs);
+    CHECK(product.unaryExpr([](const D1& e) { return e.v(0); }) == a0 * rhs + a * rhs0);
+  };
+  const Matrix<D1> A1 = one_tangent(a, a0), B1 = one_tangent(b, b0);
+  check_one(A1 * B1, b, b0);
+  check_one(A1 * B1.col(4), b.col(4), b0.col(4));
 
   using Wide = ift::Dual<double, 16>;
   Eigen::Matrix<Wide, 8, 8> W;
