@@ -141,6 +141,26 @@ TEST_CASE("vjp and gradient nest inside an outer tape", "[derivatives]") {
   CHECK(outer.gradient(b, a) == 6.0);
 }
 
+TEST_CASE("the parameters' part of a VJP, recorded with x held constant, is the full VJP's",
+          "[derivatives]") {
+  // y = (x₀x₁ − sin(θ₀)x₀, eˣ¹ + θ₀θ₁, x₀² + 2): θ̄ = (−w₀ cos(θ₀)x₀ + w₁θ₁, w₁θ₀); the last output
+  // does not depend on θ (a constant on the tape that holds x constant).
+  const auto f = [](const auto& x, const auto& theta) {
+    using S = typename std::decay_t<decltype(x)>::Scalar;
+    Eigen::VectorX<S> y(3);
+    y(0) = x(0) * x(1) - sin(theta(0)) * x(0);
+    y(1) = exp(x(1)) + theta(0) * theta(1);
+    y(2) = x(0) * x(0) + 2.0;
+    return y;
+  };
+  const Eigen::VectorXd x = Eigen::Vector2d(0.3, -0.7), theta = Eigen::Vector2d(1.1, 0.4);
+  const Eigen::VectorXd w = Eigen::Vector3d(0.5, -2.0, 3.0);
+  const Eigen::Vector2d exact(-w(0) * std::cos(theta(0)) * x(0) + w(1) * theta(1), w(1) * theta(0));
+  check_close(ift::detail::vjp_theta(f, x, theta, w), exact);
+  check_close(ift::vjp(f, x, theta, w).second, exact);
+  CHECK_THROWS_AS(ift::detail::vjp_theta(f, x, theta, Eigen::VectorXd::Ones(2)), std::invalid_argument);
+}
+
 TEST_CASE("size mismatches are reported", "[derivatives]") {
   const Eigen::VectorXd x = point(3);
   CHECK_THROWS_AS(ift::jvp(problems::VectorFunction{}, x, Eigen::VectorXd::Ones(2)), std::invalid_argument);

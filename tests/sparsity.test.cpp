@@ -125,6 +125,18 @@ TEST_CASE("the tracer propagates dependency sets by the chain rule's structure",
   d += b;
   d *= c;
   CHECK(deps(d) == std::vector<int>{0, 1, 3});
+  // Operations update their left operand's copy in place: the operands stay as they were, and one on
+  // both sides (e −= e) keeps its set.
+  Tracer e = a * b;
+  const Tracer f = e - c;
+  CHECK((deps(e) == std::vector<int>{0, 3} && e.value() == 1.0));
+  CHECK((deps(f) == std::vector<int>{0, 1, 3} && f.value() == 2.0));
+  const Tracer& same = e;
+  e -= same;
+  CHECK((deps(e) == std::vector<int>{0, 3} && e.value() == 0.0));
+  e /= 2.0;
+  e += c * e;
+  CHECK(deps(e) == std::vector<int>{0, 1, 3});
   // Values are carried exactly, so code may branch on them.
   CHECK((a * b - c).value() == 2.0);
   CHECK(a < b);
@@ -136,7 +148,7 @@ TEST_CASE("the tracer propagates dependency sets by the chain rule's structure",
 
 TEST_CASE("dependency sets held in place and on the heap join and compare alike", "[sparsity]") {
   // Sums of inputs with random overlaps, built up one input at a time, against std::set: sets cross the
-  // 7 indices held in place in both directions of a join, and equal sets compare equal whichever
+  // 8 indices held in place in both directions of a join, and equal sets compare equal whichever
   // storage holds them.
   std::vector<Tracer> inputs;
   for (int j = 0; j < 24; ++j) inputs.emplace_back(static_cast<double>(j), j);
@@ -157,11 +169,21 @@ TEST_CASE("dependency sets held in place and on the heap join and compare alike"
       CHECK(deps(t + t) == deps(t));
       CHECK(deps(sum(y) * sum(x)) == deps(t));
     }
-  // {0, …, 6} reached through a union of more than 7 entries (heap) and directly (in place).
-  const Tracer spilled = sum({0, 1, 2, 3}) + sum({3, 4, 5, 6});
-  const Tracer direct = sum({0, 1, 2, 3, 4, 5, 6});
+  // {0, …, 7} reached through a union of more than 8 entries (heap) and directly (in place).
+  const Tracer spilled = sum({0, 1, 2, 3, 4}) + sum({3, 4, 5, 6, 7});
+  const Tracer direct = sum({0, 1, 2, 3, 4, 5, 6, 7});
   CHECK(deps(spilled) == deps(direct));
   CHECK(deps(spilled + direct) == deps(direct));  // equal sets: the join keeps one
+  // Assignment between the storages: a heap set over an in-place one and back.
+  const Tracer large = sum({0, 1, 2, 3, 4, 5, 6, 7, 8, 20, 23});
+  Tracer t = inputs[2];
+  t = large;
+  CHECK(deps(t) == deps(large));
+  t = inputs[5];
+  CHECK(deps(t) == std::vector<int>{5});
+  t = large;
+  t *= inputs[21];
+  CHECK(deps(t) == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 20, 21, 23});
 }
 
 TEST_CASE("a branch on a value gives the pattern of the branch taken", "[sparsity]") {

@@ -273,6 +273,44 @@ auto vjp(F&& f, const Eigen::MatrixBase<DX>& x, const W& w) {
   }
 }
 
+namespace detail {
+
+/// θ̄ after a reverse sweep on `tape`: the adjoint of each leaf of θ (a tree of `Var`) in θ's flatten
+/// order, 0 at a constant leaf (a `double` field in a struct of `Var`s).
+template <class ThetaV>
+Eigen::VectorXd leaf_adjoints(const Tape& tape, const ThetaV& theta) {
+  using Vector = typename deferred<Eigen::VectorXd, ThetaV>::type;  // compiled only when used
+  Vector theta_bar(tree_size(theta));
+  Eigen::Index k = 0;
+  for_each_leaf(theta, [&](const auto& leaf) {
+    if constexpr (is_var_v<decltype(leaf)>)
+      theta_bar(k++) = tape.adjoint(leaf);
+    else
+      theta_bar(k++) = 0.0;
+  });
+  return theta_bar;
+}
+
+/// (∂f/∂θ)ᵀw of f(x, θ) at doubles x and θ, from one recording on a nested `Tape` with x held
+/// constant: only the operations that depend on θ are recorded and swept. The reverse rule needs
+/// no more (its x̄ is λ itself), and where θ enters f late — a residual minus θ, a forcing term — the
+/// tape is a fraction of the one `vjp` records.
+template <class F, class Theta>
+Eigen::VectorXd vjp_theta(const F& f, const Eigen::VectorXd& x, const Theta& theta,
+                          const Eigen::VectorXd& w) {
+  Tape tape;
+  const rebind_t<Var, Theta> theta_v = rebind<Var>(theta);
+  Eigen::VectorX<Var> x_c(x.size());
+  for (Eigen::Index i = 0; i < x.size(); ++i) x_c(i) = Var::constant(x(i));
+  const Eigen::VectorX<Var> y = flat_output<Var>(f(std::as_const(x_c), theta_v));
+  check_size(y.size(), w.size(), "the adjoint w");
+  tape.backward(std::span<const Var>(y.data(), static_cast<std::size_t>(y.size())),
+                std::span<const double>(w.data(), static_cast<std::size_t>(w.size())));
+  return leaf_adjoints(tape, theta_v);
+}
+
+}  // namespace detail
+
 /// f(x, θ) recorded once on a nested `Tape` at doubles x and θ (a parameter tree), so that many
 /// VJPs — one per iteration of a Krylov solve with Jᵀ — cost one reverse sweep each and no
 /// evaluation of f. f is called with x and θ of scalar `Var` and returns a `Var`, an Eigen object or
@@ -298,17 +336,9 @@ class Pullback {
     detail::check_size(y_.size(), w.size(), "the adjoint w");
     tape_.backward(std::span<const Var>(y_.data(), static_cast<std::size_t>(y_.size())),
                    std::span<const double>(w.data(), static_cast<std::size_t>(w.size())));
-    Vector x_bar(x_.size()), theta_bar(tree_size(theta_));
+    Vector x_bar(x_.size());
     for (Eigen::Index i = 0; i < x_.size(); ++i) x_bar(i) = tape_.adjoint(x_(i));
-    Eigen::Index k = 0;
-    // A constant field of θ (a `double` in a struct of `Var`s) has no adjoint: 0.
-    for_each_leaf(theta_, [&](const auto& leaf) {
-      if constexpr (is_var_v<decltype(leaf)>)
-        theta_bar(k++) = tape_.adjoint(leaf);
-      else
-        theta_bar(k++) = 0.0;
-    });
-    return {std::move(x_bar), std::move(theta_bar)};
+    return {std::move(x_bar), detail::leaf_adjoints(tape_, theta_)};
   }
 
  private:

@@ -20,8 +20,9 @@
 //    a path in fixed-size matrices that allocates nothing (`fixed_forward`).
 //  * `Var`: one custom node on the active tape, with θ's leaves as inputs and x* as outputs. A direct
 //    adjoint solver factorizes ∂c/∂x now and keeps the factorization; the node's backward pass solves
-//    (∂c/∂x)ᵀλ = x̄ once and pushes −λ through a reverse pass over c on a nested tape, so the
-//    parameter Jacobian ∂c/∂θ is never formed. Matrix-free solvers get (∂c/∂x)ᵀw from the same
+//    (∂c/∂x)ᵀλ = x̄ once and pushes −λ through a reverse pass over c on a nested tape (x* held
+//    constant there: only what depends on θ is recorded), so the parameter Jacobian ∂c/∂θ is never
+//    formed. Matrix-free solvers get (∂c/∂x)ᵀw from the same
 //    reverse pass instead of a factorization. A state of fixed size keeps x* and the factorization in
 //    the node by value and forms (∂c/∂θ)ᵀλ by forward passes over θ's few leaves (`fixed_reverse`).
 //
@@ -114,15 +115,15 @@ void require_finite_input(const Input& input, std::string_view entry, std::strin
 /// A's), or `NoFactor`: the rule factorizes then.
 struct NoFactor {};
 
-/// ((∂c/∂x)ᵀw, (∂c/∂θ)ᵀw) at doubles (x, θ): in closed form when the conditions opt in, else one
-/// reverse sweep of c on a nested tape.
+/// (∂c/∂θ)ᵀw at doubles (x, θ): in closed form when the conditions opt in, else one reverse sweep
+/// of c recorded on a nested tape with x held constant.
 template <class Conds, class Theta>
-std::pair<Eigen::VectorXd, Eigen::VectorXd> conditions_vjp(const Conds& conds, const Eigen::VectorXd& x,
-                                                           const Theta& theta, const Eigen::VectorXd& w) {
+Eigen::VectorXd conditions_vjp_theta(const Conds& conds, const Eigen::VectorXd& x, const Theta& theta,
+                                     const Eigen::VectorXd& w) {
   if constexpr (std::is_base_of_v<VjpShortcut, Conds>)
-    return conds.vjp(x, theta, w);
+    return conds.vjp(x, theta, w).second;
   else
-    return vjp(conds, x, theta, w);
+    return vjp_theta(conds, x, theta, w);
 }
 
 /// The factorization of ∂c/∂x at doubles (x, θ) by `ls`: the one factorization the rule uses at
@@ -280,7 +281,7 @@ VectorX<Var> reverse_rule(const Conds& conds, const Eigen::VectorXd& x_star, con
       [conds, x_star, theta_d, factor](std::span<const double> x_bar, std::span<double> theta_bar) {
         const Eigen::VectorXd lambda =
             factor.solve_transposed(Eigen::Map<const Eigen::VectorXd>(x_bar.data(), x_bar.size()));
-        const Eigen::VectorXd g = conditions_vjp(conds, x_star, theta_d, lambda).second;
+        const Eigen::VectorXd g = conditions_vjp_theta(conds, x_star, theta_d, lambda);
         for (std::size_t k = 0; k < theta_bar.size(); ++k) theta_bar[k] = -g(static_cast<Eigen::Index>(k));
       });
   return out;

@@ -114,6 +114,8 @@ struct SparsityCache {
   /// run read no traced value (`read_values` false), and so could not have branched on one.
   bool detected_elsewhere = false;
   bool read_values = true;
+  /// The pattern's bandwidths, once asked for (`Auto` asks at every Newton step).
+  std::optional<Bandwidth> band;
   /// The last J filled, kept so that the next fill (the next Newton step's, the rule's) writes its
   /// values where these are instead of allocating a matrix; `structure_of` is the pattern whose
   /// structure it has (null: none yet, or the pattern changed).
@@ -193,8 +195,16 @@ class ConditionsJacobian {
         cache.read_values = traced.read_values;
       }
       cache.coloring = color_columns(*cache.pattern);
+      cache.band.reset();
     }
     return *cache.pattern;
+  }
+  /// The bandwidths of `pattern()`, read off it once per pattern.
+  Bandwidth bandwidth() const {
+    const SparsityPattern& p = pattern();
+    SparsityCache& cache = this->cache();
+    if (!cache.band) cache.band = bandwidth_of(p);
+    return *cache.band;
   }
   /// True when the pattern is in the cache (detected earlier in this solve, or handed on by Newton).
   bool pattern_known() const { return cache_ && cache_->pattern; }

@@ -64,6 +64,7 @@ class AnyLinearSolver {
                                                       const ColumnColoring& coloring) const = 0;
     virtual const SparsityPattern& pattern() const = 0;
     virtual bool pattern_known() const = 0;
+    virtual Bandwidth bandwidth() const = 0;
     virtual bool fill_band(Bandwidth band, double* diagonal, Eigen::Index ld) const = 0;
   };
   template <class J>
@@ -83,6 +84,7 @@ class AnyLinearSolver {
     }
     const SparsityPattern& pattern() const override { return jac.pattern(); }
     bool pattern_known() const override { return detail::pattern_known(jac); }
+    Bandwidth bandwidth() const override { return detail::bandwidth_of_operator(jac); }
     bool fill_band(Bandwidth band, double* diagonal, Eigen::Index ld) const override {
       if constexpr (requires { bool(jac.fill_band(band, diagonal, ld)); })
         return jac.fill_band(band, diagonal, ld);

@@ -143,7 +143,7 @@ struct Auto {
     }
     if (n >= dense_below && (analysis || detail::pattern_known(jac) || !dense_column(jac))) {
       const SparsityPattern& p = detail::sparse_structure(jac, analysis);
-      const Bandwidth band = analysis ? analysis->bandwidth() : bandwidth_of(p);
+      const Bandwidth band = analysis ? analysis->bandwidth() : detail::bandwidth_of_operator(jac);
       if (band.width() <= max_band && 2 * band.width() <= n)
         return Factor(BandedLU{analysis}.factor(jac, band));
       const detail::SparseLUHook sparse_lu = detail::sparse_lu_for_auto();

@@ -299,7 +299,7 @@ struct BandedLU {
   template <JacobianOperator J>
   detail::BandedFactor factor(const J& jac) const {
     return factor(jac, analysis ? (detail::sparse_structure(jac, analysis), analysis->bandwidth())
-                                : bandwidth_of(jac.pattern()));
+                                : detail::bandwidth_of_operator(jac));
   }
 
   /// Factorizes J given as an operator whose band is known already (`Auto` reads it off the pattern
@@ -391,11 +391,14 @@ struct BandedLU {
       last = std::max(last, std::min(j + ku + p, n - 1));
       if (p != 0)
         for (Eigen::Index c = 0; c <= last - j; ++c) std::swap(at(kv + p - c, j + c), at(kv - c, j + c));
-      // U(j, j) is final here: its check and reciprocal come off the elimination's critical path.
-      pivots.add(at(kv, j));
-      const double inverse = at(ld - 1, j) = 1.0 / at(kv, j);
+      // U(j, j) is final here: its check and reciprocal (for the solves) come off the elimination's
+      // critical path, which divides by the pivot directly — a division, not a division and then a
+      // multiplication, before the next column's pivot is known.
+      const double pivot = at(kv, j);
+      pivots.add(pivot);
+      at(ld - 1, j) = 1.0 / pivot;
       if (m == 0) return;
-      for (Eigen::Index t = 1; t <= m; ++t) at(kv + t, j) *= inverse;
+      for (Eigen::Index t = 1; t <= m; ++t) at(kv + t, j) /= pivot;
       for (Eigen::Index c = 1; c <= width; ++c) {
         if (c > last - j) break;
         const double u = at(kv - c, j + c);

@@ -52,7 +52,8 @@ namespace ift {
 /// already at hand (detected earlier in the same solve), so that asking for it costs nothing; `Auto`
 /// then reads the pattern instead of probing a column of J (`detail::pattern_known`). And it may write
 /// J straight into band storage, `fill_band(band, diagonal, ld)` (A(i, j) at `diagonal[j·ld + i − j]`,
-/// true when it did), which `BandedLU` asks before `sparse()`.
+/// true when it did), which `BandedLU` asks before `sparse()`, and keep its pattern's bandwidths,
+/// `bandwidth()`, which `Auto` reads at every Newton step (`detail::bandwidth_of_operator`).
 template <class J>
 concept JacobianOperator = requires(const J& jac, const Eigen::VectorXd& v) {
   { jac.size() } -> std::convertible_to<Eigen::Index>;
@@ -82,6 +83,14 @@ bool pattern_known(const J& jac) {
     return jac.pattern_known();
   else
     return false;
+}
+
+/// The bandwidths of `jac.pattern()`: the operator's own when it keeps them, else read off the
+/// pattern (O(n)).
+template <JacobianOperator J>
+Bandwidth bandwidth_of_operator(const J& jac) {
+  if constexpr (requires { Bandwidth(jac.bandwidth()); }) return jac.bandwidth();
+  return bandwidth_of(jac.pattern());
 }
 
 /// A factorization behind virtual calls: what `Auto` holds when its choice depends on types it
