@@ -22,8 +22,8 @@
 //    adjoint solver factorizes ∂c/∂x now and keeps the factorization; the node's backward pass solves
 //    (∂c/∂x)ᵀλ = x̄ once and pushes −λ through a reverse pass over c on a nested tape (x* held
 //    constant there: only what depends on θ is recorded), so the parameter Jacobian ∂c/∂θ is never
-//    formed. Matrix-free solvers get (∂c/∂x)ᵀw from the same
-//    reverse pass instead of a factorization. A state of fixed size keeps x* and the factorization in
+//    formed. Matrix-free solvers get (∂c/∂x)ᵀw instead of a factorization from another reverse pass
+//    over c, recorded once with x* variable. A state of fixed size keeps x* and the factorization in
 //    the node by value and forms (∂c/∂θ)ᵀλ by forward passes over θ's few leaves (`fixed_reverse`).
 //
 // `implicit` takes the answer on trust; `implicit_solution` also reports ‖c(x*, θ)‖₂ and a status
