@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <set>
-#include <span>
 #include <vector>
 
 #include "ift/derivatives.hpp"
@@ -15,7 +14,7 @@ namespace {
 using ift::Tracer;
 
 std::vector<int> deps(const Tracer& t) {
-  const std::span<const int> d = t.dependencies();
+  const auto& d = t.dependencies();
   return {d.begin(), d.end()};
 }
 
@@ -146,19 +145,27 @@ TEST_CASE("the tracer propagates dependency sets by the chain rule's structure",
   CHECK_FALSE(isnan(a));
 }
 
-TEST_CASE("dependency sets held in place and on the heap join and compare alike", "[sparsity]") {
-  // Sums of inputs with random overlaps, built up one input at a time, against std::set: sets cross the
-  // 8 indices held in place in both directions of a join, and equal sets compare equal whichever
-  // storage holds them.
+TEST_CASE("dependency sets in a window and in a list join and compare alike", "[sparsity]") {
+  // Sums of inputs with random overlaps, built up one input at a time, against std::set: joins cross
+  // the span of 64 below which a set is a window (a smallest index and a mask) and from which it is a
+  // sorted list, and equal sets compare equal however they were reached.
   std::vector<Tracer> inputs;
-  for (int j = 0; j < 24; ++j) inputs.emplace_back(static_cast<double>(j), j);
+  for (int j = 0; j < 200; ++j) inputs.emplace_back(static_cast<double>(j), j);
   const auto sum = [&](const std::vector<int>& which) {
     Tracer t = 0.0;
     for (const int j : which) t += inputs[static_cast<std::size_t>(j)];
     return t;
   };
-  const std::vector<std::vector<int>> groups = {
-      {}, {3}, {0, 5, 9}, {1, 2, 3, 4, 5, 6}, {2, 4, 6}, {7, 8, 9, 10}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 20, 23}};
+  const std::vector<std::vector<int>> groups = {{},
+                                                {3},
+                                                {0, 5, 9},
+                                                {1, 2, 3, 4, 5, 6},
+                                                {63},
+                                                {0, 63},
+                                                {64, 1},
+                                                {130, 70, 199},
+                                                {7, 8, 9, 10, 60, 61, 62, 127},
+                                                {0, 1, 2, 3, 4, 5, 6, 7, 8, 70, 140}};
   for (const auto& x : groups)
     for (const auto& y : groups) {
       const Tracer t = sum(x) * sum(y);
@@ -166,16 +173,20 @@ TEST_CASE("dependency sets held in place and on the heap join and compare alike"
       expected.insert(y.begin(), y.end());
       INFO("sizes " << x.size() << " and " << y.size());
       CHECK(deps(t) == std::vector<int>(expected.begin(), expected.end()));
+      CHECK(t.dependencies().size() == expected.size());
+      CHECK(t.dependencies().empty() == expected.empty());
       CHECK(deps(t + t) == deps(t));
       CHECK(deps(sum(y) * sum(x)) == deps(t));
+      CHECK(t.dependencies() == (sum(y) - sum(x)).dependencies());
     }
-  // {0, …, 7} reached through a union of more than 8 entries (heap) and directly (in place).
-  const Tracer spilled = sum({0, 1, 2, 3, 4}) + sum({3, 4, 5, 6, 7});
-  const Tracer direct = sum({0, 1, 2, 3, 4, 5, 6, 7});
-  CHECK(deps(spilled) == deps(direct));
-  CHECK(deps(spilled + direct) == deps(direct));  // equal sets: the join keeps one
-  // Assignment between the storages: a heap set over an in-place one and back.
-  const Tracer large = sum({0, 1, 2, 3, 4, 5, 6, 7, 8, 20, 23});
+  // {0, 63} is a window of the largest span, {0, 64} a list; each joins with a list and a window.
+  const Tracer widest = inputs[0] + inputs[63], listed = inputs[0] + inputs[64];
+  CHECK(deps(widest + inputs[64]) == std::vector<int>{0, 63, 64});
+  CHECK(deps(listed + widest) == std::vector<int>{0, 63, 64});
+  CHECK(deps(inputs[120] + listed) == std::vector<int>{0, 64, 120});
+  CHECK_FALSE(widest.dependencies() == listed.dependencies());
+  // Assignment between the forms: a list over a window and back.
+  const Tracer large = sum({0, 1, 2, 3, 4, 5, 6, 7, 8, 70, 140});
   Tracer t = inputs[2];
   t = large;
   CHECK(deps(t) == deps(large));
@@ -183,7 +194,10 @@ TEST_CASE("dependency sets held in place and on the heap join and compare alike"
   CHECK(deps(t) == std::vector<int>{5});
   t = large;
   t *= inputs[21];
-  CHECK(deps(t) == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 20, 21, 23});
+  CHECK(deps(t) == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 21, 70, 140});
+  const Tracer& same = t;
+  t -= same;
+  CHECK(deps(t) == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 21, 70, 140});
 }
 
 TEST_CASE("a branch on a value gives the pattern of the branch taken", "[sparsity]") {

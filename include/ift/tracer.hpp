@@ -20,9 +20,11 @@
 // took no branch on the values, so its pattern holds at every point.
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <ostream>
@@ -45,80 +47,138 @@ inline std::uint64_t& tracer_reads() {
   return reads;
 }
 
-/// A sorted set of input indices without repeats. Up to `inline_size` of them are held in place: the
-/// sets of a typical residual's entries are a few indices (a stencil's neighbours), and a tracer run
-/// makes one set per operation, so a heap allocation for each would cost more than the merge.
-///
-/// Sets are copied entry by entry, as many as they hold, never as one wide block: a tracer run merges
-/// a set entry by entry and copies it at the next operation, and a wide load of entries just stored
-/// one by one cannot be forwarded from the stores — it waits for them to reach the cache, which took
-/// two fifths of a tracer run of a stencil (Broyden's residual at n = 1000: 88 → 53 µs, by `perf`).
+/// A sorted set of input indices without repeats, in one of two forms chosen by its span (its largest
+/// index minus its smallest):
+///  - a window, below a span of 64: the smallest index and a 64-bit mask of the indices from it on.
+///    The sets of a typical residual's entries are a few neighbouring indices (a stencil, a band's
+///    row), and a tracer run makes one set per operation: a union is then two shifts and an or, and a
+///    copy moves 16 bytes, with no loop, no branch per entry and no allocation;
+///  - a sorted list on the heap, from a span of 64 on (a dense row), joined by one merge.
+/// The form is a function of the set (a union never shrinks a span), so equal sets are stored alike.
 class IndexSet {
  public:
-  static constexpr std::size_t inline_size = 8;
+  /// The largest span + 1 a window holds.
+  static constexpr int window = 64;
+
+  /// Iterates the indices in increasing order: the list's entries, or the window's set bits.
+  class Iterator {
+   public:
+    using iterator_concept = std::forward_iterator_tag;
+    using iterator_category = std::input_iterator_tag;  // entries are made, not referenced
+    using value_type = int;
+    using difference_type = std::ptrdiff_t;
+
+    Iterator() = default;
+    int operator*() const { return entry_ ? *entry_ : low_ + std::countr_zero(bits_); }
+    Iterator& operator++() {
+      if (entry_)
+        ++entry_;
+      else
+        bits_ &= bits_ - 1;
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator before = *this;
+      ++*this;
+      return before;
+    }
+    /// Iterators of one set are equal where they stand at the same entry (a window's position is the
+    /// bits left to visit).
+    friend bool operator==(const Iterator& a, const Iterator& b) {
+      return a.entry_ == b.entry_ && a.bits_ == b.bits_;
+    }
+
+   private:
+    friend class IndexSet;
+    Iterator(const int* entry, int low, std::uint64_t bits) : entry_(entry), low_(low), bits_(bits) {}
+    const int* entry_ = nullptr;  // the next list entry; null in a window
+    int low_ = 0;
+    std::uint64_t bits_ = 0;  // the window's indices not yet visited
+  };
 
   IndexSet() = default;
-  explicit IndexSet(int index) : size_(1), index_{index} {}
-  IndexSet(const IndexSet& other) : size_(other.size_) {
-    if (other.large_) {
-      large_ = std::make_unique_for_overwrite<int[]>(size_);
-      std::copy_n(other.large_.get(), size_, large_.get());
-    } else {
-      copy_in_place(other);
+  explicit IndexSet(int index) : low_(index), bits_(1) {}
+  IndexSet(const IndexSet& other) : low_(other.low_), size_(other.size_), bits_(other.bits_) {
+    if (other.list_) {
+      list_ = std::make_unique_for_overwrite<int[]>(size_);
+      std::copy_n(other.list_.get(), size_, list_.get());
     }
   }
-  IndexSet(IndexSet&& other) noexcept : size_(other.size_), large_(std::move(other.large_)) {
-    if (!large_) copy_in_place(other);
-  }
+  IndexSet(IndexSet&&) noexcept = default;
   IndexSet& operator=(const IndexSet& other) {
-    if (this == &other) return *this;
-    if (other.large_) return *this = IndexSet(other);
-    size_ = other.size_;
-    large_.reset();
-    copy_in_place(other);
+    if (other.list_) return *this = IndexSet(other);
+    low_ = other.low_;
+    size_ = 0;
+    bits_ = other.bits_;
+    list_.reset();
     return *this;
   }
-  IndexSet& operator=(IndexSet&& other) noexcept {
-    size_ = other.size_;
-    large_ = std::move(other.large_);
-    if (!large_) copy_in_place(other);
-    return *this;
-  }
+  IndexSet& operator=(IndexSet&&) noexcept = default;
   ~IndexSet() = default;
 
-  std::span<const int> view() const { return {large_ ? large_.get() : index_, size_}; }
-  bool empty() const { return size_ == 0; }
+  Iterator begin() const { return list_ ? Iterator(list_.get(), 0, 0) : Iterator(nullptr, low_, bits_); }
+  Iterator end() const { return Iterator(list_ ? list_.get() + size_ : nullptr, 0, 0); }
+  bool empty() const { return bits_ == 0 && !list_; }
+  std::size_t size() const { return list_ ? size_ : static_cast<std::size_t>(std::popcount(bits_)); }
 
-  /// a ∪ b, by one merge.
-  static IndexSet joined(const IndexSet& a, const IndexSet& b) {
-    const std::span<const int> x = a.view(), y = b.view();
-    IndexSet out;
-    int* to = out.index_;
-    if (x.size() + y.size() > inline_size) {
-      out.large_ = std::make_unique_for_overwrite<int[]>(x.size() + y.size());
-      to = out.large_.get();
+  /// This set becomes its union with b. Two windows within a span of 64 are joined here, small
+  /// enough to be inlined into every operation of a tracer run; anything else by `unite_lists`.
+  void unite(const IndexSet& b) {
+    if (!list_ && !b.list_) {
+      if (b.bits_ == 0) return;
+      if (bits_ == 0) {
+        low_ = b.low_;
+        bits_ = b.bits_;
+        return;
+      }
+      const int low = std::min(low_, b.low_);
+      if (std::max(high(), b.high()) - low < window) {
+        bits_ = (bits_ << (low_ - low)) | (b.bits_ << (b.low_ - low));
+        low_ = low;
+        return;
+      }
     }
-    out.size_ = merge(x, y, to);
-    if (out.large_ && out.size_ <= inline_size) {  // the sets overlapped: back in place
-      std::copy_n(to, out.size_, out.index_);
-      out.large_.reset();
-    }
-    return out;
+    unite_lists(b);
   }
 
   friend bool operator==(const IndexSet& a, const IndexSet& b) {
-    if (a.size_ != b.size_) return false;
-    const int *x = a.view().data(), *y = b.view().data();
-    for (std::uint32_t k = 0; k < a.size_; ++k)
-      if (x[k] != y[k]) return false;
-    return true;
+    if (!a.list_ || !b.list_) return !a.list_ && !b.list_ && a.low_ == b.low_ && a.bits_ == b.bits_;
+    return a.size_ == b.size_ && std::equal(a.list_.get(), a.list_.get() + a.size_, b.list_.get());
   }
 
  private:
-  // The sorted union of x and y into `to`; its size. Branch-free in the loop (the sets are a few
-  // indices, so a mispredicted branch per element would cost more than the comparisons), and a
-  // finished side reads as past every index instead of being copied by a tail loop (which compilers
-  // make a `memmove` call).
+  // The largest index of a nonempty window.
+  int high() const { return low_ + (window - 1) - std::countl_zero(bits_); }
+
+  // The entries of a set in increasing order, in `buffer` for a window.
+  std::span<const int> entries(int (&buffer)[window]) const {
+    if (list_) return {list_.get(), size_};
+    std::size_t k = 0;
+    for (const int j : *this) buffer[k++] = j;
+    return {buffer, k};
+  }
+
+  // The union with b when either is a list or the union spans 64 or more indices.
+  void unite_lists(const IndexSet& b) {
+    if (b.empty() || *this == b) return;  // (x·x of a dense row makes no new list)
+    if (empty())
+      *this = b;
+    else
+      *this = merged(*this, b);
+  }
+
+  // a ∪ b spanning 64 or more indices: the sorted lists merged onto the heap.
+  static IndexSet merged(const IndexSet& a, const IndexSet& b) {
+    int a_buffer[window], b_buffer[window];
+    const std::span<const int> x = a.entries(a_buffer), y = b.entries(b_buffer);
+    IndexSet out;
+    out.list_ = std::make_unique_for_overwrite<int[]>(x.size() + y.size());
+    out.size_ = merge(x, y, out.list_.get());
+    return out;
+  }
+
+  // The sorted union of x and y into `to`; its size. Branch-free in the loop, and a finished side
+  // reads as past every index instead of being copied by a tail loop.
   static std::uint32_t merge(std::span<const int> x, std::span<const int> y, int* to) {
     constexpr int past = std::numeric_limits<int>::max();  // beyond every index: ends a finished side
     std::size_t i = 0, j = 0, k = 0;
@@ -131,44 +191,10 @@ class IndexSet {
     return static_cast<std::uint32_t>(k);
   }
 
-  // The in-place entries of `other`, one by one (see the class comment; a loop would be made a
-  // `memcpy` call or a wide copy).
-  void copy_in_place(const IndexSet& other) {
-    const int* from = other.index_;
-    int* to = index_;
-    switch (other.size_) {
-      case 8:
-        to[7] = from[7];
-        [[fallthrough]];
-      case 7:
-        to[6] = from[6];
-        [[fallthrough]];
-      case 6:
-        to[5] = from[5];
-        [[fallthrough]];
-      case 5:
-        to[4] = from[4];
-        [[fallthrough]];
-      case 4:
-        to[3] = from[3];
-        [[fallthrough]];
-      case 3:
-        to[2] = from[2];
-        [[fallthrough]];
-      case 2:
-        to[1] = from[1];
-        [[fallthrough]];
-      case 1:
-        to[0] = from[0];
-        [[fallthrough]];
-      default:
-        break;
-    }
-  }
-
-  std::uint32_t size_ = 0;        // entries, in index_ or in large_
-  int index_[inline_size]{};      // the set when it fits; entries from size_ on are unused
-  std::unique_ptr<int[]> large_;  // the set, when it does not fit in place
+  int low_ = 0;                  // a window's smallest index
+  std::uint32_t size_ = 0;       // a list's entries
+  std::uint64_t bits_ = 0;       // a window's indices: bit k for index low_ + k; 0 for a list
+  std::unique_ptr<int[]> list_;  // the sorted entries of a set spanning 64 or more indices
 };
 
 }  // namespace detail
@@ -186,8 +212,8 @@ class Tracer {
 
   /// The traced value (a read: see `detail::tracer_reads`).
   double value() const { return read(); }
-  /// The inputs this value depends on, sorted (a view into this tracer).
-  std::span<const int> dependencies() const { return deps_.view(); }
+  /// The inputs this value depends on: a forward range of `int`, sorted, valid while this tracer is.
+  const detail::IndexSet& dependencies() const { return deps_; }
 
   // In place: a tracer run makes one set per operation, and most operations leave the left
   // operand's set as it is (a constant or the same inputs on the right), so the left operand, taken
@@ -293,11 +319,7 @@ class Tracer {
   }
   // This set becomes its union with b's.
   Tracer& absorb(const Tracer& b) {
-    if (b.deps_.empty() || deps_ == b.deps_) return *this;
-    if (deps_.empty())
-      deps_ = b.deps_;
-    else
-      deps_ = detail::IndexSet::joined(deps_, b.deps_);
+    deps_.unite(b.deps_);
     return *this;
   }
 
