@@ -5,6 +5,7 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -169,4 +170,29 @@ TEST_CASE("Two directions at once with Dual<Var, 2>", "[dual][var]") {
   CHECK(h01 == Approx(2.0 * std::cos(x0) * x1));
   CHECK(h10 == Approx(2.0 * std::cos(x0) * x1));
   CHECK(h11 == Approx(2.0 * std::sin(x0)));
+}
+
+TEST_CASE("Dual, Var and Dual<Var> have double's limits, their special values constants", "[dual][var]") {
+  using D = ift::Dual<double, 2>;
+  using L = std::numeric_limits<double>;
+  static_assert(std::numeric_limits<Var>::is_specialized && std::numeric_limits<D>::is_iec559);
+  static_assert(std::numeric_limits<DualVar>::digits == L::digits &&
+                std::numeric_limits<Var>::max_exponent10 == L::max_exponent10);
+  static_assert(std::numeric_limits<Var>::epsilon().value() ==
+                L::epsilon());  // usable in constant expressions
+  Tape tape;
+  const std::size_t empty = tape.bytes();
+  CHECK(std::numeric_limits<Var>::infinity().value() == L::infinity());
+  CHECK(std::isnan(std::numeric_limits<Var>::quiet_NaN().value()));
+  CHECK(std::numeric_limits<Var>::denorm_min().value() == L::denorm_min());
+  const D lowest = std::numeric_limits<D>::lowest();
+  CHECK((lowest.a == L::lowest() && lowest.v.isZero()));
+  const DualVar max = std::numeric_limits<DualVar>::max();
+  CHECK((max.a.value() == L::max() && max.v(0).value() == 0.0));
+  CHECK(Eigen::NumTraits<Var>::epsilon().value() == Eigen::NumTraits<double>::epsilon());
+  CHECK(Eigen::NumTraits<DualVar>::dummy_precision().a.value() ==
+        Eigen::NumTraits<double>::dummy_precision());
+  CHECK(Eigen::NumTraits<D>::highest().a == Eigen::NumTraits<double>::highest());
+  CHECK(Eigen::NumTraits<D>::digits10() == Eigen::NumTraits<double>::digits10());
+  CHECK(tape.bytes() == empty);  // constants: nothing recorded
 }

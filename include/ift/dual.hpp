@@ -941,14 +941,13 @@ namespace Eigen {
 
 /// Lets `Eigen::Matrix<ift::Dual<T, N>, …>` use Eigen's algorithms. Limits are the plain scalar's.
 template <class T, int N>
-struct NumTraits<ift::Dual<T, N>> {
+struct NumTraits<ift::Dual<T, N>> : ift::detail::PlainNumTraits<ift::Dual<T, N>> {
   using Real = ift::Dual<T, N>;
   using NonInteger = ift::Dual<T, N>;
   using Nested = ift::Dual<T, N>;
   using Literal = ift::Dual<T, N>;
 
  private:
-  using Base = ift::base_scalar_t<T>;
   using Costs = ift::detail::DualCosts<T, N>;
 
  public:
@@ -961,17 +960,6 @@ struct NumTraits<ift::Dual<T, N>> {
     AddCost = Costs::add,
     MulCost = Costs::mul
   };
-
-  static Real epsilon() { return Real(NumTraits<Base>::epsilon()); }
-  static Real dummy_precision() { return Real(NumTraits<Base>::dummy_precision()); }
-  static int digits10() { return NumTraits<Base>::digits10(); }
-  static int digits() { return NumTraits<Base>::digits(); }
-  static int min_exponent() { return NumTraits<Base>::min_exponent(); }
-  static int max_exponent() { return NumTraits<Base>::max_exponent(); }
-  static Real highest() { return Real(NumTraits<Base>::highest()); }
-  static Real lowest() { return Real(NumTraits<Base>::lowest()); }
-  static Real infinity() { return Real(NumTraits<Base>::infinity()); }
-  static Real quiet_NaN() { return Real(NumTraits<Base>::quiet_NaN()); }
 };
 
 /// `Dual<T, N>` op `T` is a `Dual<T, N>` (e.g. `Matrix<Dual<double>> * double`).
@@ -998,47 +986,7 @@ namespace std {
 
 /// The limits of the plain scalar at the bottom, as constant duals.
 template <class T, int N>
-struct numeric_limits<ift::Dual<T, N>> {
- private:
-  using Base = ift::base_scalar_t<T>;
-  using L = numeric_limits<Base>;
-  using D = ift::Dual<T, N>;
-
- public:
-  static constexpr bool is_specialized = L::is_specialized;
-  static constexpr bool is_signed = L::is_signed;
-  static constexpr bool is_integer = L::is_integer;
-  static constexpr bool is_exact = L::is_exact;
-  static constexpr bool has_infinity = L::has_infinity;
-  static constexpr bool has_quiet_NaN = L::has_quiet_NaN;
-  static constexpr bool has_signaling_NaN = L::has_signaling_NaN;
-  static constexpr float_denorm_style has_denorm = L::has_denorm;
-  static constexpr bool has_denorm_loss = L::has_denorm_loss;
-  static constexpr float_round_style round_style = L::round_style;
-  static constexpr bool is_iec559 = L::is_iec559;
-  static constexpr bool is_bounded = L::is_bounded;
-  static constexpr bool is_modulo = L::is_modulo;
-  static constexpr int digits = L::digits;
-  static constexpr int digits10 = L::digits10;
-  static constexpr int max_digits10 = L::max_digits10;
-  static constexpr int radix = L::radix;
-  static constexpr int min_exponent = L::min_exponent;
-  static constexpr int min_exponent10 = L::min_exponent10;
-  static constexpr int max_exponent = L::max_exponent;
-  static constexpr int max_exponent10 = L::max_exponent10;
-  static constexpr bool traps = L::traps;
-  static constexpr bool tinyness_before = L::tinyness_before;
-
-  static D min() noexcept { return D(L::min()); }
-  static D max() noexcept { return D(L::max()); }
-  static D lowest() noexcept { return D(L::lowest()); }
-  static D epsilon() noexcept { return D(L::epsilon()); }
-  static D round_error() noexcept { return D(L::round_error()); }
-  static D infinity() noexcept { return D(L::infinity()); }
-  static D quiet_NaN() noexcept { return D(L::quiet_NaN()); }
-  static D signaling_NaN() noexcept { return D(L::signaling_NaN()); }
-  static D denorm_min() noexcept { return D(L::denorm_min()); }
-};
+struct numeric_limits<ift::Dual<T, N>> : ift::detail::PlainLimits<ift::Dual<T, N>> {};
 
 /// A dual and its value type, or a dual and an arithmetic type, meet in the dual.
 template <class T, int N, ift::detail::DualConstant<T> U>

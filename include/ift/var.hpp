@@ -371,53 +371,7 @@ namespace std {
 
 /// `Var` has the limits of `double`; the special values are constants.
 template <>
-struct numeric_limits<ift::Var> {
-  static constexpr bool is_specialized = true;
-  static constexpr bool is_signed = true;
-  static constexpr bool is_integer = false;
-  static constexpr bool is_exact = false;
-  static constexpr bool has_infinity = numeric_limits<double>::has_infinity;
-  static constexpr bool has_quiet_NaN = numeric_limits<double>::has_quiet_NaN;
-  static constexpr bool has_signaling_NaN = numeric_limits<double>::has_signaling_NaN;
-  static constexpr float_denorm_style has_denorm = numeric_limits<double>::has_denorm;
-  static constexpr bool has_denorm_loss = numeric_limits<double>::has_denorm_loss;
-  static constexpr float_round_style round_style = numeric_limits<double>::round_style;
-  static constexpr bool is_iec559 = numeric_limits<double>::is_iec559;
-  static constexpr bool is_bounded = true;
-  static constexpr bool is_modulo = false;
-  static constexpr int digits = numeric_limits<double>::digits;
-  static constexpr int digits10 = numeric_limits<double>::digits10;
-  static constexpr int max_digits10 = numeric_limits<double>::max_digits10;
-  static constexpr int radix = numeric_limits<double>::radix;
-  static constexpr int min_exponent = numeric_limits<double>::min_exponent;
-  static constexpr int min_exponent10 = numeric_limits<double>::min_exponent10;
-  static constexpr int max_exponent = numeric_limits<double>::max_exponent;
-  static constexpr int max_exponent10 = numeric_limits<double>::max_exponent10;
-  static constexpr bool traps = numeric_limits<double>::traps;
-  static constexpr bool tinyness_before = numeric_limits<double>::tinyness_before;
-
-  static constexpr ift::Var min() noexcept { return ift::Var::constant(numeric_limits<double>::min()); }
-  static constexpr ift::Var max() noexcept { return ift::Var::constant(numeric_limits<double>::max()); }
-  static constexpr ift::Var lowest() noexcept { return ift::Var::constant(numeric_limits<double>::lowest()); }
-  static constexpr ift::Var epsilon() noexcept {
-    return ift::Var::constant(numeric_limits<double>::epsilon());
-  }
-  static constexpr ift::Var round_error() noexcept {
-    return ift::Var::constant(numeric_limits<double>::round_error());
-  }
-  static constexpr ift::Var infinity() noexcept {
-    return ift::Var::constant(numeric_limits<double>::infinity());
-  }
-  static constexpr ift::Var quiet_NaN() noexcept {
-    return ift::Var::constant(numeric_limits<double>::quiet_NaN());
-  }
-  static constexpr ift::Var signaling_NaN() noexcept {
-    return ift::Var::constant(numeric_limits<double>::signaling_NaN());
-  }
-  static constexpr ift::Var denorm_min() noexcept {
-    return ift::Var::constant(numeric_limits<double>::denorm_min());
-  }
-};
+struct numeric_limits<ift::Var> : ift::detail::PlainLimits<ift::Var> {};
 
 }  // namespace std
 
@@ -426,7 +380,7 @@ namespace Eigen {
 /// `Var` behaves like a real floating-point type. Literals are `double`, so constants Eigen writes
 /// as `Literal(c)` stay off the tape; special values are constants.
 template <>
-struct NumTraits<ift::Var> {
+struct NumTraits<ift::Var> : ift::detail::PlainNumTraits<ift::Var> {
   using Real = ift::Var;
   using NonInteger = ift::Var;
   using Nested = ift::Var;
@@ -442,17 +396,6 @@ struct NumTraits<ift::Var> {
     AddCost = 4,
     MulCost = 4
   };
-
-  static ift::Var epsilon() { return ift::Var::constant(NumTraits<double>::epsilon()); }
-  static ift::Var dummy_precision() { return ift::Var::constant(NumTraits<double>::dummy_precision()); }
-  static ift::Var highest() { return ift::Var::constant(NumTraits<double>::highest()); }
-  static ift::Var lowest() { return ift::Var::constant(NumTraits<double>::lowest()); }
-  static ift::Var infinity() { return ift::Var::constant(NumTraits<double>::infinity()); }
-  static ift::Var quiet_NaN() { return ift::Var::constant(NumTraits<double>::quiet_NaN()); }
-  static int digits10() { return NumTraits<double>::digits10(); }
-  static int digits() { return NumTraits<double>::digits(); }
-  static int min_exponent() { return NumTraits<double>::min_exponent(); }
-  static int max_exponent() { return NumTraits<double>::max_exponent(); }
 };
 
 /// `Var` op `double` is a `Var` (products and sums of mixed matrices).

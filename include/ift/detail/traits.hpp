@@ -3,8 +3,10 @@
 // The AD types are only declared here, so that headers can reason about them without
 // including each other.
 
-#include <Eigen/Core>
+#include <limits>
 #include <type_traits>
+
+#include <Eigen/Core>
 
 namespace ift {
 
@@ -109,7 +111,7 @@ requires(!std::is_base_of_v<Eigen::EigenBase<T>, T>) double to_double(const T& x
 /// variable, which a constant must not do), or `T`'s constructor from its plain scalar (a `Dual`
 /// recurses through it, so `Dual<Var>` gets a `Var` constant inside).
 template <class T, class S>
-T constant_of(const S& s) {
+constexpr T constant_of(const S& s) {
   if constexpr (std::is_same_v<T, S>) {
     return s;
   } else {
@@ -120,6 +122,70 @@ T constant_of(const S& s) {
       return T(static_cast<B>(s));
   }
 }
+
+/// `std::numeric_limits` of an AD scalar `S` (`Dual`, `Var`): those of the plain scalar at the
+/// bottom, the special values as constants of `S`. The specializations derive from it.
+template <class S>
+struct PlainLimits {
+ private:
+  using L = std::numeric_limits<base_scalar_t<S>>;
+
+ public:
+  static constexpr bool is_specialized = L::is_specialized;
+  static constexpr bool is_signed = L::is_signed;
+  static constexpr bool is_integer = L::is_integer;
+  static constexpr bool is_exact = L::is_exact;
+  static constexpr bool has_infinity = L::has_infinity;
+  static constexpr bool has_quiet_NaN = L::has_quiet_NaN;
+  static constexpr bool has_signaling_NaN = L::has_signaling_NaN;
+  static constexpr std::float_denorm_style has_denorm = L::has_denorm;
+  static constexpr bool has_denorm_loss = L::has_denorm_loss;
+  static constexpr std::float_round_style round_style = L::round_style;
+  static constexpr bool is_iec559 = L::is_iec559;
+  static constexpr bool is_bounded = L::is_bounded;
+  static constexpr bool is_modulo = L::is_modulo;
+  static constexpr int digits = L::digits;
+  static constexpr int digits10 = L::digits10;
+  static constexpr int max_digits10 = L::max_digits10;
+  static constexpr int radix = L::radix;
+  static constexpr int min_exponent = L::min_exponent;
+  static constexpr int min_exponent10 = L::min_exponent10;
+  static constexpr int max_exponent = L::max_exponent;
+  static constexpr int max_exponent10 = L::max_exponent10;
+  static constexpr bool traps = L::traps;
+  static constexpr bool tinyness_before = L::tinyness_before;
+
+  static constexpr S min() noexcept { return constant_of<S>(L::min()); }
+  static constexpr S max() noexcept { return constant_of<S>(L::max()); }
+  static constexpr S lowest() noexcept { return constant_of<S>(L::lowest()); }
+  static constexpr S epsilon() noexcept { return constant_of<S>(L::epsilon()); }
+  static constexpr S round_error() noexcept { return constant_of<S>(L::round_error()); }
+  static constexpr S infinity() noexcept { return constant_of<S>(L::infinity()); }
+  static constexpr S quiet_NaN() noexcept { return constant_of<S>(L::quiet_NaN()); }
+  static constexpr S signaling_NaN() noexcept { return constant_of<S>(L::signaling_NaN()); }
+  static constexpr S denorm_min() noexcept { return constant_of<S>(L::denorm_min()); }
+};
+
+/// The part of `Eigen::NumTraits` of an AD scalar `S` that is the plain scalar's: precision, digits
+/// and exponents, and the special values as constants of `S`. The specializations derive from it
+/// and add their types and costs.
+template <class S>
+struct PlainNumTraits {
+ private:
+  using B = Eigen::NumTraits<base_scalar_t<S>>;
+
+ public:
+  static S epsilon() { return constant_of<S>(B::epsilon()); }
+  static S dummy_precision() { return constant_of<S>(B::dummy_precision()); }
+  static S highest() { return constant_of<S>(B::highest()); }
+  static S lowest() { return constant_of<S>(B::lowest()); }
+  static S infinity() { return constant_of<S>(B::infinity()); }
+  static S quiet_NaN() { return constant_of<S>(B::quiet_NaN()); }
+  static int digits10() { return B::digits10(); }
+  static int digits() { return B::digits(); }
+  static int min_exponent() { return B::min_exponent(); }
+  static int max_exponent() { return B::max_exponent(); }
+};
 
 /// The plain values of an Eigen object of any scalar type, as a matrix of `double` of its shape.
 template <class Derived>
