@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -198,6 +199,12 @@ TEST_CASE("dependency sets in a window and in a list join and compare alike", "[
   const Tracer& same = t;
   t -= same;
   CHECK(deps(t) == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 21, 70, 140});
+  // Indices at the top of int's range (x of 2³¹ − 1 entries): windows and lists there too.
+  constexpr int top = std::numeric_limits<int>::max() - 1;
+  const Tracer last(1.0, top), near(2.0, top - 1), far(3.0, top - 70);
+  CHECK(deps(last * near) == std::vector<int>{top - 1, top});
+  CHECK(deps(far + last) == std::vector<int>{top - 70, top});
+  CHECK(deps(near - (far + last)) == std::vector<int>{top - 70, top - 1, top});
 }
 
 TEST_CASE("a branch on a value gives the pattern of the branch taken", "[sparsity]") {

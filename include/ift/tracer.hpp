@@ -147,8 +147,8 @@ class IndexSet {
   }
 
  private:
-  // The largest index of a nonempty window.
-  int high() const { return low_ + (window - 1) - std::countl_zero(bits_); }
+  // The largest index of a nonempty window (the offset summed first: low_ + 63 may overflow).
+  int high() const { return low_ + ((window - 1) - std::countl_zero(bits_)); }
 
   // The entries of a set in increasing order, in `buffer` for a window.
   std::span<const int> entries(int (&buffer)[window]) const {
