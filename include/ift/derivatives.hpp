@@ -238,6 +238,19 @@ auto jvp(F&& f, const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DV>& v) 
   }
 }
 
+namespace detail {
+
+/// One reverse sweep of `tape` seeded with the adjoints w of its outputs y (a vector of `Var`), after
+/// checking that they match in size.
+template <class Y, class W>
+void sweep_outputs(Tape& tape, const Y& y, const W& w) {
+  check_size(y.size(), w.size(), "the adjoint w");
+  tape.backward(std::span<const Var>(y.data(), static_cast<std::size_t>(y.size())),
+                std::span<const double>(w.data(), static_cast<std::size_t>(w.size())));
+}
+
+}  // namespace detail
+
 /// (f(x), Jᵀw) from one recording on a nested `Tape` and one reverse sweep. `x` holds `double`;
 /// `w` is a number for a scalar f (the pair is then (double, VectorXd)), else an Eigen vector of
 /// f's output size (the pair is (VectorXd, VectorXd)).
@@ -263,10 +276,7 @@ auto vjp(F&& f, const Eigen::MatrixBase<DX>& x, const W& w) {
     static_assert(std::is_base_of_v<Eigen::EigenBase<W>, W>,
                   "ift::vjp: for a vector-valued f, w is an Eigen vector of double");
     const Eigen::VectorX<Var> out = detail::flat_output<Var>(std::move(y));
-    const Eigen::VectorXd seeds = w;
-    detail::check_size(out.size(), seeds.size(), "the adjoint w");
-    tape.backward(std::span<const Var>(out.data(), static_cast<std::size_t>(out.size())),
-                  std::span<const double>(seeds.data(), static_cast<std::size_t>(seeds.size())));
+    detail::sweep_outputs(tape, out, Eigen::VectorXd(w));
     Eigen::VectorXd values(out.size());
     for (Eigen::Index i = 0; i < out.size(); ++i) values(i) = out(i).value();
     return std::pair<Eigen::VectorXd, Eigen::VectorXd>(std::move(values), adjoints());
@@ -303,9 +313,7 @@ Eigen::VectorXd vjp_theta(const F& f, const Eigen::VectorXd& x, const Theta& the
   Eigen::VectorX<Var> x_c(x.size());
   for (Eigen::Index i = 0; i < x.size(); ++i) x_c(i) = Var::constant(x(i));
   const Eigen::VectorX<Var> y = flat_output<Var>(f(std::as_const(x_c), theta_v));
-  check_size(y.size(), w.size(), "the adjoint w");
-  tape.backward(std::span<const Var>(y.data(), static_cast<std::size_t>(y.size())),
-                std::span<const double>(w.data(), static_cast<std::size_t>(w.size())));
+  sweep_outputs(tape, y, w);
   return leaf_adjoints(tape, theta_v);
 }
 
@@ -333,9 +341,7 @@ class Pullback {
 
   /// ((∂f/∂x)ᵀw, (∂f/∂θ)ᵀw), the second flattened in θ's flatten order.
   std::pair<Vector, Vector> operator()(const Vector& w) {
-    detail::check_size(y_.size(), w.size(), "the adjoint w");
-    tape_.backward(std::span<const Var>(y_.data(), static_cast<std::size_t>(y_.size())),
-                   std::span<const double>(w.data(), static_cast<std::size_t>(w.size())));
+    detail::sweep_outputs(tape_, y_, w);
     Vector x_bar(x_.size());
     for (Eigen::Index i = 0; i < x_.size(); ++i) x_bar(i) = tape_.adjoint(x_(i));
     return {std::move(x_bar), detail::leaf_adjoints(tape_, theta_)};
