@@ -89,8 +89,10 @@ bool pattern_known(const J& jac) {
 /// pattern (O(n)).
 template <JacobianOperator J>
 Bandwidth bandwidth_of_operator(const J& jac) {
-  if constexpr (requires { Bandwidth(jac.bandwidth()); }) return jac.bandwidth();
-  return bandwidth_of(jac.pattern());
+  if constexpr (requires { Bandwidth(jac.bandwidth()); })
+    return jac.bandwidth();
+  else
+    return bandwidth_of(jac.pattern());
 }
 
 /// A factorization behind virtual calls: what `Auto` holds when its choice depends on types it
